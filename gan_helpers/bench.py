@@ -1,0 +1,58 @@
+"""Speed figures printed by ``python -m gan_helpers bench`` (``make bench``).
+
+``data``: one pass over the 60k MNIST training images as one tensor batched by indexing,
+against a plain DataLoader over torchvision's dataset with ToTensor/Normalize. Both are
+timed in the same run, since timing on a shared machine is noisy.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def bench_data(batch_size: int = 128, device: str = "cpu") -> dict:
+    """Seconds for one epoch of batches: indexed tensor vs DataLoader with per-item transforms."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    from .data import batches, data_root, ensure_mnist, load_mnist
+
+    ensure_mnist()
+    t0 = time.perf_counter()
+    x, _ = load_mnist(train=True, device=device)
+    t_load = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    total = 0.0
+    for xb in batches(x, batch_size=batch_size):
+        total += float(xb[0, 0, 0, 0])  # touch each batch so the work is real
+    t_tensor = time.perf_counter() - t0
+
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    ds = datasets.MNIST(str(data_root()), train=True, download=False, transform=tf)
+    t0 = time.perf_counter()
+    for xb, _ in DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True):
+        total += float(xb[0, 0, 0, 0])
+    t_loader = time.perf_counter() - t0
+    return {"load_s": t_load, "tensor_epoch_s": t_tensor, "dataloader_epoch_s": t_loader,
+            "speedup": t_loader / t_tensor}
+
+
+def main(what: str = "all") -> int:
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if what in {"data", "all"}:
+        r = bench_data()
+        print("MNIST, one pass over 60,000 training images, batch 128:")
+        print(f"  load once into one tensor          {r['load_s']:8.2f} s")
+        print(f"  indexed batches from that tensor   {r['tensor_epoch_s']:8.3f} s")
+        print(f"  DataLoader + ToTensor/Normalize    {r['dataloader_epoch_s']:8.2f} s")
+        print(f"  speed-up of the tensor path        {r['speedup']:8.0f} x")
+    if what in {"train", "all"}:
+        try:
+            from .bench_train import main as train_main
+        except ModuleNotFoundError:
+            print("training benchmark: not available yet")
+        else:
+            train_main()
+    return 0

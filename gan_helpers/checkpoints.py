@@ -1,0 +1,138 @@
+"""Checkpoints that carry their own config and cannot run code.
+
+Format: a safetensors file (tensors only, so loading never executes code) whose
+metadata holds the model's class path and constructor arguments as JSON. Shipped
+weights live in ``data/pretrained/`` with their sha256 in ``data/pretrained/SHA256SUMS``;
+loading verifies the hash, the architecture and every tensor's shape. Used from
+notebook 03 on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+FORMAT = "gan-notebooks/1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt, or belongs to another model."""
+
+
+def pretrained_dir() -> Path:
+    """The folder of shipped weights: ``<repository>/data/pretrained``."""
+    return Path(__file__).resolve().parents[1] / "data" / "pretrained"
+
+
+def class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dict | None = None) -> str:
+    """Write ``model``'s weights with its constructor ``config``; returns the file's sha256.
+
+    ``config`` must be the keyword arguments that rebuild the model: ``type(model)(**config)``.
+    ``extra`` is any JSON-serialisable information (training command, metrics).
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rebuilt = type(model)(**config)  # fail now, not at load time, if config is incomplete
+    if set(rebuilt.state_dict()) != set(model.state_dict()):
+        raise CheckpointError("config does not rebuild the same architecture as the model")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, "arch": class_path(type(model)), "config": json.dumps(config),
+            "extra": json.dumps(extra or {})}
+    save_file(tensors, str(path), metadata=meta)
+    return sha256_of(path)
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The checkpoint's metadata: ``arch``, ``config`` (dict), ``extra`` (dict)."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"Checkpoint {path} does not exist. Shipped weights live in "
+                              f"{pretrained_dir()}; train one with the command in the README.")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as err:
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint (corrupt or "
+                              f"truncated?): {err}") from err
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a GAN Notebooks checkpoint (format {meta.get('format')!r}).")
+    return {"arch": meta["arch"], "config": json.loads(meta["config"]), "extra": json.loads(meta["extra"])}
+
+
+def load_checkpoint(path: str | Path, cls: type, expected_sha256: str | None = None,
+                    map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a ``cls`` model from ``path`` and load its weights (in eval mode).
+
+    Checks, in order: the file exists, its sha256 (when given), that it was saved from
+    ``cls``, and that every tensor's name and shape fit.
+    """
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.exists():
+        read_metadata(path)  # raises the "does not exist" message
+    if expected_sha256 is not None:
+        got = sha256_of(path)
+        if got != expected_sha256:
+            raise CheckpointError(f"{path} is corrupt or was replaced: sha256 {got[:12]}..., "
+                                  f"expected {expected_sha256[:12]}.... Restore it with git or retrain it.")
+    meta = read_metadata(path)
+    if meta["arch"] != class_path(cls):
+        raise CheckpointError(f"{path.name} holds a {meta['arch']}, not a {class_path(cls)}: "
+                              "load it with the class it was saved from.")
+    model = cls(**meta["config"])
+    state = load_file(str(path), device="cpu")
+    own = model.state_dict()
+    bad = [k for k in own if k not in state or state[k].shape != own[k].shape]
+    extra_keys = [k for k in state if k not in own]
+    if bad or extra_keys:
+        raise CheckpointError(f"{path.name} does not fit {cls.__name__}: mismatched {bad[:3]}, "
+                              f"unexpected {extra_keys[:3]}.")
+    model.load_state_dict(state)
+    model.checkpoint_extra = meta["extra"]
+    return model.to(map_location).eval()
+
+
+def shipped_sha256(filename: str) -> str:
+    """The sha256 recorded for a shipped checkpoint in ``data/pretrained/SHA256SUMS``."""
+    sums = pretrained_dir() / "SHA256SUMS"
+    if sums.exists():
+        for line in sums.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].lstrip("*") == filename:
+                return parts[0]
+    raise CheckpointError(f"No sha256 recorded for {filename} in {sums}.")
+
+
+def record_sha256(filename: str, digest: str) -> None:
+    """Add or replace ``filename``'s line in ``data/pretrained/SHA256SUMS``."""
+    sums = pretrained_dir() / "SHA256SUMS"
+    lines = [l for l in (sums.read_text().splitlines() if sums.exists() else [])
+             if l.split()[-1:] != [filename]]
+    lines.append(f"{digest}  {filename}")
+    sums.parent.mkdir(parents=True, exist_ok=True)
+    sums.write_text("\n".join(sorted(lines, key=lambda l: l.split()[-1])) + "\n")
+
+
+def load_pretrained(filename: str, cls: type, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Load a shipped checkpoint by file name, verifying its recorded sha256."""
+    return load_checkpoint(pretrained_dir() / filename, cls, shipped_sha256(filename), map_location)

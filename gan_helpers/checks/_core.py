@@ -1,0 +1,44 @@
+"""The pass/fail plumbing all exercise checks share (see gan_helpers.checks)."""
+from __future__ import annotations
+
+import torch
+
+
+class CheckFailed(AssertionError):
+    """Raised by an exercise check; its message explains what to fix."""
+
+
+def check(condition: bool, message: str) -> None:
+    """Raise CheckFailed(message) unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def passed(name: str, detail: str = "") -> bool:
+    """Print the pass line and return True."""
+    print(f"PASSED {name}" + (f": {detail}" if detail else ""))
+    return True
+
+
+def call(fn, *args, name: str = "your function", **kwargs):
+    """Call the learner's function; turn NotImplementedError into a clear hint."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} still raises NotImplementedError: replace the "
+                          "`raise NotImplementedError()` line with your code.") from None
+
+
+def expect_tensor(value, shape: tuple | None = None, name: str = "the result") -> torch.Tensor:
+    """Check that ``value`` is a tensor (of ``shape`` when given) with no nan/inf."""
+    check(torch.is_tensor(value), f"{name} should be a torch.Tensor, got {type(value).__name__}.")
+    if shape is not None:
+        check(tuple(value.shape) == tuple(shape),
+              f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)}.")
+    if value.is_floating_point():
+        check(bool(torch.isfinite(value).all()), f"{name} contains nan or inf.")
+    return value
+
+
+def close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    return bool(torch.allclose(a.detach().float(), b.detach().float(), atol=atol, rtol=rtol))

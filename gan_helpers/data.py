@@ -1,0 +1,166 @@
+"""MNIST for the notebooks: a cache under the repository's ``data/``, seeded from a
+mirror folder when one is given, downloaded by torchvision otherwise, and served as one
+normalised tensor on the device (LeCun et al. 1998; used from notebook 03 on).
+
+Environment variables:
+    GAN_DATA_DIR     where the cache lives (default: ``<repository>/data``)
+    GAN_DATA_MIRROR  a folder laid out like ``<mirror>/MNIST/raw/*.gz`` that seeds the cache
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+DATA_DIR_ENV = "GAN_DATA_DIR"
+MIRROR_ENV = "GAN_DATA_MIRROR"
+
+# The upstream files and their MD5 sums (the same as torchvision.datasets.MNIST.resources).
+MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
+MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+
+class MissingDataError(FileNotFoundError):
+    """A dataset is neither cached, nor in a mirror, nor downloadable."""
+
+
+class CorruptDataError(RuntimeError):
+    """A dataset file exists but its checksum is wrong."""
+
+
+def data_root() -> Path:
+    """The cache folder: ``$GAN_DATA_DIR``, else ``data/`` at the repository root."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    repo = Path(__file__).resolve().parents[1]
+    if (repo / "pyproject.toml").exists():
+        return repo / "data"
+    return Path.home() / ".cache" / "gan-notebooks"
+
+
+def file_digest(path: Path, algo: str = "md5") -> str:
+    """Hex digest of a file, read in chunks."""
+    h = hashlib.new(algo)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def copy_verified(src: Path, dst: Path, digest: str, algo: str = "md5") -> None:
+    """Copy ``src`` to ``dst`` after checking its digest; a wrong digest raises CorruptDataError."""
+    got = file_digest(src, algo)
+    if got != digest:
+        raise CorruptDataError(f"{src} is corrupt: {algo} {got}, expected {digest}. "
+                               "Replace it with a fresh copy of the upstream file.")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(dst.suffix + ".part")
+    shutil.copyfile(src, tmp)  # copyfile: the mirror may be read-only, the cache must not be
+    os.replace(tmp, dst)
+
+
+def _mirror(mirror: str | os.PathLike | None) -> Path | None:
+    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV)
+    return Path(mirror).expanduser().resolve() if mirror else None
+
+
+def ensure_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
+                 download: bool = True) -> Path:
+    """Make sure the four MNIST files are in ``<root>/MNIST/raw`` and return ``root``.
+
+    Order: files already cached (checked), then the mirror folder, then torchvision's
+    download from the upstream URLs. Raises MissingDataError (naming the files, the
+    folder and the mirror variable) or CorruptDataError (naming the bad file).
+    """
+    from torchvision.datasets import MNIST
+
+    root = Path(root) if root is not None else data_root()
+    raw = root / "MNIST" / "raw"
+    src = _mirror(mirror)
+    for name, md5 in MNIST_FILES.items():
+        dst = raw / name
+        if dst.exists():
+            if file_digest(dst) != md5:
+                raise CorruptDataError(f"Cached MNIST file {dst} is corrupt (MD5 mismatch). "
+                                       f"Delete it and seed again from a mirror (${MIRROR_ENV}) or download it.")
+            continue
+        if src is not None and (src / "MNIST" / "raw" / name).exists():
+            copy_verified(src / "MNIST" / "raw" / name, dst, md5)
+    missing = [n for n in MNIST_FILES if not (raw / n).exists()]
+    if missing and not download:
+        raise MissingDataError(_missing_message(raw, missing, None))
+    try:
+        # With all .gz files present this only verifies the MD5 sums and extracts them;
+        # otherwise it downloads what is missing from the upstream URLs.
+        MNIST(str(root), train=True, download=True)
+    except Exception as err:  # no network, or a download that failed
+        raise MissingDataError(_missing_message(raw, missing or list(MNIST_FILES), err)) from err
+    return root
+
+
+def _missing_message(raw: Path, missing: list[str], err: Exception | None) -> str:
+    msg = (f"MNIST is not available offline. Put these files in {raw}:\n  " + "\n  ".join(missing)
+           + f"\n(upstream: {MNIST_URLS[0]}), or set {MIRROR_ENV} to a folder that holds "
+           "MNIST/raw/<those files> (CI uses ../shared/data).")
+    if err is not None:
+        first = str(err).splitlines()[0] if str(err) else ""
+        msg += f" Download failed with {type(err).__name__}: {first}"
+    return msg
+
+
+def load_mnist(train: bool = True, device: str | torch.device = "cpu", limit: int | None = None,
+               root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split as tensors on ``device``: images (N, 1, 28, 28) in [-1, 1], labels (N,) int64.
+
+    No per-item PIL transform: the uint8 array torchvision reads is scaled in one go.
+    ``limit`` keeps the first N images (smoke mode).
+    """
+    from torchvision.datasets import MNIST
+
+    root = ensure_mnist(root, mirror)
+    ds = MNIST(str(root), train=train, download=False)
+    x, y = ds.data, ds.targets
+    if limit is not None:
+        if limit <= 0:
+            raise ValueError(f"limit must be positive, got {limit}")
+        x, y = x[:limit], y[:limit]
+    x = x.to(device=device).unsqueeze(1).float().div_(127.5).sub_(1.0)  # (N, 1, 28, 28) in [-1, 1]
+    return x, y.to(device)
+
+
+def batches(x: torch.Tensor, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
+            drop_last: bool = True, generator: torch.Generator | None = None) -> Iterator:
+    """One epoch of mini-batches by indexing tensors that already sit on the device.
+
+    Yields ``x_batch`` or a tuple ``(x_batch, *other_batches)`` when more tensors are given.
+    """
+    n = x.shape[0]
+    for t in tensors:
+        if t.shape[0] != n:
+            raise ValueError(f"all tensors need the same first dimension: {n} vs {t.shape[0]}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if shuffle:
+        idx = torch.randperm(n, generator=generator).to(x.device)
+    else:
+        idx = torch.arange(n, device=x.device)
+    stop = n - n % batch_size if drop_last else n
+    for i in range(0, stop, batch_size):
+        j = idx[i:i + batch_size]
+        yield x[j] if not tensors else (x[j], *(t[j] for t in tensors))
+
+
+def denormalize(x: torch.Tensor) -> torch.Tensor:
+    """Map images from [-1, 1] back to [0, 1] for display."""
+    return (x.clamp(-1, 1) + 1) / 2

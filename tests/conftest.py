@@ -1,0 +1,23 @@
+"""Shared fixtures: where the MNIST mirror is (CI: ../shared/data)."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def mirror_dir() -> Path | None:
+    env = os.environ.get("GAN_DATA_MIRROR")
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
+        if (cand / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists():
+            return cand.resolve()
+    return None
+
+
+@pytest.fixture
+def mnist_mirror() -> Path:
+    m = mirror_dir()
+    if m is None:
+        pytest.skip("no MNIST mirror (set GAN_DATA_MIRROR or put shared/data beside the repo)")
+    return m

@@ -1,0 +1,90 @@
+"""MNIST cache: seeding from a mirror, offline errors, corrupt files, batching."""
+import gzip
+import shutil
+from urllib.error import URLError
+
+import pytest
+import torch
+
+from gan_helpers import data
+from gan_helpers.data import CorruptDataError, MissingDataError
+
+
+def test_mirror_seeds_cache_and_loads(tmp_path, mnist_mirror):
+    x, y = data.load_mnist(train=False, root=tmp_path, mirror=mnist_mirror)
+    assert x.shape == (10000, 1, 28, 28) and x.dtype == torch.float32
+    assert y.shape == (10000,) and y.dtype == torch.int64
+    assert x.min() == -1 and x.max() == 1
+    assert sorted(y.unique().tolist()) == list(range(10))
+    for name in data.MNIST_FILES:
+        assert (tmp_path / "MNIST" / "raw" / name).exists()
+    # the second load uses the cache only: no mirror needed any more
+    x2, _ = data.load_mnist(train=False, root=tmp_path, mirror=tmp_path / "nowhere", limit=100)
+    assert torch.equal(x2, x[:100])
+
+
+def test_missing_data_names_files_folder_and_mirror(tmp_path, monkeypatch):
+    import torchvision.datasets.mnist as tv_mnist
+
+    def offline(*a, **k):
+        raise URLError("network is unreachable")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", offline)
+    monkeypatch.delenv("GAN_DATA_MIRROR", raising=False)
+    with pytest.raises(MissingDataError) as err:
+        data.load_mnist(root=tmp_path)
+    msg = str(err.value)
+    assert "train-images-idx3-ubyte.gz" in msg and "t10k-labels-idx1-ubyte.gz" in msg
+    assert str(tmp_path / "MNIST" / "raw") in msg
+    assert "GAN_DATA_MIRROR" in msg
+
+
+def test_no_download_means_no_network(tmp_path, monkeypatch):
+    monkeypatch.delenv("GAN_DATA_MIRROR", raising=False)
+    with pytest.raises(MissingDataError, match="GAN_DATA_MIRROR"):
+        data.ensure_mnist(tmp_path, download=False)
+
+
+def test_corrupt_cached_file_is_reported(tmp_path, mnist_mirror):
+    data.ensure_mnist(tmp_path, mirror=mnist_mirror)
+    bad = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    bad.write_bytes(b"not the real file")
+    with pytest.raises(CorruptDataError, match="t10k-labels-idx1-ubyte.gz.*corrupt"):
+        data.ensure_mnist(tmp_path, mirror=mnist_mirror)
+
+
+def test_corrupt_mirror_file_is_reported(tmp_path, mnist_mirror):
+    fake = tmp_path / "mirror" / "MNIST" / "raw"
+    fake.mkdir(parents=True)
+    for name in data.MNIST_FILES:
+        shutil.copyfile(mnist_mirror / "MNIST" / "raw" / name, fake / name)
+    with gzip.open(fake / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(b"\x00" * 100)
+    with pytest.raises(CorruptDataError, match="corrupt"):
+        data.ensure_mnist(tmp_path / "cache", mirror=tmp_path / "mirror")
+
+
+def test_data_root_follows_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))
+    assert data.data_root() == tmp_path.resolve()
+    monkeypatch.delenv("GAN_DATA_DIR")
+    assert data.data_root().name == "data"
+
+
+def test_batches_cover_epoch_once():
+    x = torch.arange(10).float().view(10, 1)
+    y = torch.arange(10)
+    seen = []
+    for xb, yb in data.batches(x, y, batch_size=3, generator=torch.Generator().manual_seed(0)):
+        assert xb.shape == (3, 1) and torch.equal(xb[:, 0].long(), yb)
+        seen += yb.tolist()
+    assert len(seen) == 9 and len(set(seen)) == 9  # drop_last drops one item
+    all_items = torch.cat(list(data.batches(x, batch_size=4, shuffle=False, drop_last=False)))
+    assert torch.equal(all_items, x)
+
+
+def test_batches_reject_bad_input():
+    with pytest.raises(ValueError, match="same first dimension"):
+        list(data.batches(torch.zeros(4, 2), torch.zeros(3), batch_size=2))
+    with pytest.raises(ValueError, match="batch_size"):
+        list(data.batches(torch.zeros(4, 2), batch_size=0))
