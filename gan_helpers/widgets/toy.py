@@ -1,0 +1,183 @@
+"""The control panel and live view of notebook 02 (a GAN you can watch on 2-D toy data,
+in the spirit of GAN Lab, Kahng et al. 2019; data and metric from Metz et al. 2017 and
+Srivastava et al. 2017).
+
+``ToyView`` draws, in place: real and generated samples over D's output as a heat map,
+where G sends a grid of z, and the two losses. ``ToyGANPanel`` owns the widgets; its
+``run()`` reads them, trains a :class:`gan_helpers.toy.ToyGAN` and returns the metrics,
+so tests drive it without a browser.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ..plotting import LiveFigure, plot_curves
+from ..toy import Mixture, ToyGAN, ToyGANConfig, format_coverage
+
+
+def extent_of(data: Mixture, margin: float = 1.5) -> float:
+    """Half-width of a square view that holds every mode plus ``margin``."""
+    return float(data.modes.abs().max()) + margin
+
+
+@torch.no_grad()
+def draw_toy_state(axes, gan: ToyGAN, n: int = 1000, resolution: int = 80, lines: int = 13) -> None:
+    """Draw ``gan``'s state on three axes: samples over D's heat map, G's map of a z grid, losses."""
+    ax_s, ax_z, ax_l = axes
+    r = extent_of(gan.data)
+    ticks = torch.linspace(-r, r, resolution)
+    gx, gy = torch.meshgrid(ticks, ticks, indexing="xy")
+    pts = torch.stack([gx.ravel(), gy.ravel()], dim=1).to(gan.device)       # (R*R, 2)
+    d_prob = torch.sigmoid(gan.D(pts)).reshape(resolution, resolution).cpu()  # D(x) in (0, 1)
+    real = gan.data.sample(n, torch.Generator().manual_seed(0))
+    fake = gan.samples(n)
+    ax_s.clear()
+    ax_s.imshow(d_prob.numpy(), extent=(-r, r, -r, r), origin="lower", cmap="PiYG", vmin=0, vmax=1, alpha=0.6)
+    ax_s.scatter(real[:, 0], real[:, 1], s=3, c="darkgreen", label="real")
+    ax_s.scatter(fake[:, 0], fake[:, 1], s=3, c="purple", alpha=0.5, label="generated")
+    cov = gan.data.coverage(gan.samples(2500))
+    ax_s.set(xlim=(-r, r), ylim=(-r, r), aspect="equal",
+             title=f"step {gan.step}: {cov['modes_covered']}/{cov['n_modes']} modes, "
+                   f"{100 * cov['high_quality']:.0f}% HQ\n(background: D(x), green = 'real')")
+    ax_s.legend(loc="upper right", fontsize=7, markerscale=3)
+
+    # Where G sends straight lines of z (the first two latent dimensions; the rest held at 0).
+    ax_z.clear()
+    u = torch.linspace(-2.5, 2.5, lines)
+    t = torch.linspace(-2.5, 2.5, 100)
+    for k, (a, b) in enumerate([(0, 1), (1, 0)]):
+        for v in u:
+            z = torch.zeros(len(t), gan.cfg.latent_dim)
+            z[:, a] = t
+            if gan.cfg.latent_dim > 1:
+                z[:, b] = v
+            x = gan.G(z.to(gan.device)).cpu()
+            ax_z.plot(x[:, 0], x[:, 1], lw=0.7, color=plt.cm.viridis(float(v + 2.5) / 5), alpha=0.8)
+        if gan.cfg.latent_dim == 1:
+            break
+    ax_z.scatter(gan.data.modes[:, 0], gan.data.modes[:, 1], marker="x", c="k", s=25, zorder=3)
+    ax_z.set(xlim=(-r, r), ylim=(-r, r), aspect="equal", title="G's image of a z grid (x = modes)")
+
+    ax_l.clear()
+    if len(gan.history):
+        plot_curves(gan.history.as_dict(), ax=ax_l, smooth=min(25, len(gan.history)), title="losses")
+
+
+class ToyView:
+    """A live three-panel figure of a :class:`ToyGAN`, updated in place by display id.
+
+    With ``live=False`` the figure is made but not displayed (tests, saving a PNG).
+    """
+
+    def __init__(self, live: bool = True, figsize=(13, 4.2)):
+        if live:
+            self._live = LiveFigure(1, 3, figsize=figsize)
+            self.fig, self.axes = self._live.fig, self._live.axes
+        else:
+            self._live = None
+            self.fig, axes = plt.subplots(1, 3, figsize=figsize)
+            self.axes = list(axes)
+
+    def __call__(self, gan: ToyGAN) -> None:
+        """Redraw for ``gan`` (usable as ``ToyGAN.train``'s callback)."""
+        draw_toy_state(self.axes, gan)
+        if self._live is not None:
+            self._live.update()
+        else:
+            self.fig.tight_layout()
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.close()
+        else:
+            plt.close(self.fig)
+
+
+class ToyGANPanel:
+    """Widgets for one toy GAN run and a Run button; every run is measured and kept.
+
+    ``datasets``: the mixtures offered in the dropdown. After ``run()``: ``gan`` (the trained
+    ToyGAN), ``metrics`` (its coverage dict) and ``runs`` (one row per run: settings + metrics).
+    """
+
+    def __init__(self, datasets: list[Mixture], cfg: ToyGANConfig | None = None,
+                 device: str | torch.device = "cpu", frames: int = 8):
+        if not datasets:
+            raise ValueError("ToyGANPanel needs at least one dataset (e.g. [ring(), grid()])")
+        cfg = (cfg or ToyGANConfig()).validate()
+        self.device, self.frames = device, frames
+        style = {"description_width": "130px"}
+        lay = W.Layout(width="420px")
+        self.data = W.Dropdown(options=[(d.name, d) for d in datasets], description="data", style=style, layout=lay)
+        self.loss = W.ToggleButtons(options=[("non-saturating", True), ("saturating", False)],
+                                    value=cfg.non_saturating, description="G loss", style=style)
+        self.lr_D = W.FloatLogSlider(value=cfg.lr_D, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
+                                     description="lr D", style=style, layout=lay)
+        self.lr_G = W.FloatLogSlider(value=cfg.lr_G, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
+                                     description="lr G", style=style, layout=lay)
+        self.d_steps = W.IntSlider(value=cfg.d_steps, min=1, max=10, description="D steps per G step",
+                                   style=style, layout=lay)
+        self.width = W.IntSlider(value=cfg.width, min=8, max=512, step=8, description="width", style=style, layout=lay)
+        self.batch_size = W.IntSlider(value=cfg.batch_size, min=8, max=1024, step=8, description="batch size",
+                                      style=style, layout=lay)
+        # Plain text boxes (not bounded ones, which would silently clip): run() checks the range.
+        self.seed = W.IntText(value=cfg.seed, description="seed", style=style)
+        self.steps = W.IntText(value=cfg.steps, description="steps", style=style)
+        self.button = W.Button(description="Run", button_style="success", icon="play")
+        self.out = W.Output()
+        self.button.on_click(self._on_click)
+        self._base = cfg
+        self.gan: ToyGAN | None = None
+        self.metrics: dict | None = None
+        self.runs: list[dict] = []
+        self.ui = W.VBox([self.data, self.loss, self.lr_D, self.lr_G, self.d_steps, self.width,
+                          self.batch_size, self.seed, self.steps, self.button, self.out])
+
+    def config(self) -> ToyGANConfig:
+        """The settings the widgets show, checked (ValueError names a value out of range)."""
+        c = ToyGANConfig(non_saturating=self.loss.value, lr_D=float(self.lr_D.value), lr_G=float(self.lr_G.value),
+                         d_steps=self.d_steps.value, width=self.width.value, depth=self._base.depth,
+                         latent_dim=self._base.latent_dim, batch_size=self.batch_size.value,
+                         steps=self.steps.value, seed=self.seed.value, beta1=self._base.beta1)
+        if c.steps > 100_000:
+            raise ValueError(f"steps must be in [1, 100000] here, got {c.steps}")
+        return c.validate()
+
+    def run(self, live: bool = True) -> dict:
+        """Train with the current settings, print and return the coverage metrics."""
+        cfg = self.config()
+        gan = ToyGAN(self.data.value, cfg, self.device)
+        view = ToyView(live=live) if live else None
+        gan.train(callback=view, every=max(1, cfg.steps // self.frames) if view else 0)
+        if view is not None:
+            view.close()
+        self.gan, self.metrics = gan, gan.evaluate()
+        loss = "non-saturating" if cfg.non_saturating else "saturating"
+        self.runs.append({"data": gan.data.name, "loss": loss, "lr_D": cfg.lr_D, "lr_G": cfg.lr_G,
+                          "d_steps": cfg.d_steps, "width": cfg.width, "batch": cfg.batch_size,
+                          "seed": cfg.seed, "steps": cfg.steps, **self.metrics})
+        print(f"{gan.data.name}, {loss}, lr D {cfg.lr_D:.1e}, lr G {cfg.lr_G:.1e}, {cfg.d_steps} D step(s), "
+              f"width {cfg.width}, batch {cfg.batch_size}, seed {cfg.seed}, {cfg.steps} steps -> "
+              + format_coverage(self.metrics))
+        return self.metrics
+
+    def _on_click(self, _button) -> None:
+        with self.out:
+            try:
+                self.run()
+            except (ValueError, FloatingPointError) as err:
+                print(f"Cannot run: {err}")
+
+
+def runs_table(rows: list[dict], keys=("data", "loss", "lr_D", "lr_G", "d_steps", "batch", "steps",
+                                       "modes_covered", "n_modes", "high_quality")) -> str:
+    """A Markdown table of runs (for IPython.display.Markdown)."""
+    def fmt(key, v):
+        if key == "high_quality":
+            return f"{100 * v:.1f}%"
+        return f"{v:.1e}" if isinstance(v, float) else str(v)
+    head = "| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n"
+    return head + "\n".join("| " + " | ".join(fmt(k, r[k]) for k in keys) + " |" for r in rows)

@@ -1,0 +1,102 @@
+"""Notebook 02's control panel and live view, driven headlessly (no browser, no kernel)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from gan_helpers.toy import ToyGAN, ToyGANConfig, grid, ring  # noqa: E402
+from gan_helpers.widgets.toy import ToyGANPanel, ToyView, draw_toy_state, extent_of, runs_table  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def small_panel():
+    return ToyGANPanel([ring(), grid()], ToyGANConfig(width=16, depth=2, batch_size=32, steps=5))
+
+
+def test_panel_run_uses_the_widget_values(capsys):
+    p = small_panel()
+    p.data.value = p.data.options[1][1]  # the grid
+    p.loss.value = False
+    p.lr_D.value, p.lr_G.value = 1e-2, 1e-4
+    p.d_steps.value = 3
+    p.width.value = 24
+    p.batch_size.value = 16
+    p.steps.value = 4
+    p.seed.value = 7
+    m = p.run(live=False)
+    cfg = p.gan.cfg
+    assert (cfg.non_saturating, cfg.d_steps, cfg.width, cfg.batch_size, cfg.seed) == (False, 3, 24, 16, 7)
+    assert abs(cfg.lr_D - 1e-2) < 1e-9 and abs(cfg.lr_G - 1e-4) < 1e-9
+    assert p.gan.data.name == "5x5 grid" and m["n_modes"] == 25 and m["step"] == 4
+    assert 0 <= m["modes_covered"] <= 25 and 0.0 <= m["high_quality"] <= 1.0
+    assert len(p.gan.history["loss_D"]) == 4 and len(p.gan.history["loss_G"]) == 4
+    assert p.gan.D.config["width"] == 24
+    out = capsys.readouterr().out
+    assert "5x5 grid, saturating" in out and "modes covered" in out
+
+
+def test_each_run_is_kept_and_tabulated():
+    p = small_panel()
+    p.run(live=False)
+    p.seed.value = 1
+    p.run(live=False)
+    assert len(p.runs) == 2 and [r["seed"] for r in p.runs] == [0, 1]
+    table = runs_table(p.runs)
+    assert table.count("\n") == 3 and "| ring of 8 | non-saturating |" in table and "%" in table
+
+
+def test_same_settings_same_result():
+    a, b = small_panel(), small_panel()
+    assert a.run(live=False) == b.run(live=False)
+
+
+@pytest.mark.parametrize("field,value,match", [("steps", 0, "steps"), ("steps", 10**6, "steps"),
+                                               ("seed", -3, "seed")])
+def test_out_of_range_values_are_clear_errors(field, value, match):
+    p = small_panel()
+    getattr(p, field).value = value
+    with pytest.raises(ValueError, match=match):
+        p.run(live=False)
+    assert p.gan is None and p.runs == []
+
+
+def test_run_button_reports_bad_values_in_the_panel():
+    p = small_panel()
+    p.steps.value = -1
+    p.button.click()  # the click handler prints into the panel's Output, it does not raise
+    assert p.gan is None
+    with pytest.raises(ValueError, match="needs at least one dataset"):
+        ToyGANPanel([])
+
+
+def test_sliders_cannot_leave_their_range():
+    p = small_panel()
+    p.d_steps.value = 99  # ipywidgets clamps sliders; text boxes are checked by run()
+    assert p.d_steps.value == p.d_steps.max == 10
+
+
+def test_view_draws_three_panels():
+    gan = ToyGAN(ring(), ToyGANConfig(width=16, depth=2, batch_size=32, steps=3)).train()
+    view = ToyView(live=False)
+    view(gan)
+    ax_s, ax_z, ax_l = view.axes
+    assert len(ax_s.images) == 1 and len(ax_s.collections) == 2  # D heat map, real and fake dots
+    assert "modes" in ax_s.get_title() and ax_s.get_xlim() == (-extent_of(gan.data), extent_of(gan.data))
+    assert len(ax_z.lines) == 2 * 13  # the z grid lines
+    assert [l.get_label() for l in ax_l.lines] == ["loss_D", "loss_G"]
+    view.close()
+    fig, axes = plt.subplots(1, 3)
+    gan1 = ToyGAN(grid(), ToyGANConfig(width=8, depth=1, latent_dim=1, steps=1)).train()
+    draw_toy_state(axes, gan1)
+    assert len(axes[1].lines) == 13  # one family of lines for a 1-D z
+    plt.close(fig)
