@@ -1,0 +1,166 @@
+"""FailureGallery: three ways a DCGAN (Radford et al. 2015) goes wrong, each trained briefly
+next to a baseline and shown with its loss curves, D outputs and samples (notebook 04).
+
+Modes: the baseline (the paper's guidelines), no batch norm in either network, a learning
+rate 25 times the paper's, and a discriminator much stronger than the generator (8x the
+channels of a 4x thinner G, with a 5x learning rate). Headless use (tests): ``gallery.run(
+"no batch norm")`` or set ``gallery.mode.value`` and click ``gallery.run_button``; read
+``gallery.results[name]``.
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from ..data import batches
+from ..losses import discriminator_loss, generator_loss_nonsaturating
+from ..models.dcgan import Discriminator, Generator, weights_init
+from ..training import History, steps as steps_of
+
+
+@dataclass
+class FailureMode:
+    name: str
+    description: str            # what to look for, shown above the plots
+    batch_norm: bool = True     # guideline 2 on or off (both networks)
+    g_channels_factor: float = 1.0   # G's base channels = base * factor
+    d_channels_factor: float = 1.0   # D's base channels = base * factor
+    lr_G: float = 2e-4
+    lr_D: float = 2e-4
+    betas: tuple = field(default=(0.5, 0.999))
+
+
+def failure_modes() -> list[FailureMode]:
+    """The baseline and the three failure modes of notebook 04's gallery."""
+    return [
+        FailureMode("baseline", "Radford et al.'s settings: batch norm, lr 2e-4, balanced G and D."),
+        FailureMode("no batch norm", "Batch norm removed from G and D (guideline 2 broken).", batch_norm=False),
+        FailureMode("lr x25", "Adam lr 5e-3 for both networks instead of 2e-4.", lr_G=5e-3, lr_D=5e-3),
+        FailureMode("D much stronger", "D has 8x the channels of a 4x thinner G and a 5x learning rate.",
+                    g_channels_factor=0.25, d_channels_factor=2.0, lr_D=1e-3),
+    ]
+
+
+def run_mode(mode: FailureMode, x_real_all: torch.Tensor, n_steps: int = 300, base_channels: int = 16,
+             latent_dim: int = 64, batch_size: int = 64, seed: int = 0, n_samples: int = 32,
+             device: str | torch.device = "cpu") -> dict:
+    """Train a fresh G and D under ``mode`` for ``n_steps`` on images (N, 1, 28, 28) in [-1, 1].
+
+    Returns ``{"history": {loss_D, loss_G, D_x, D_G_z: lists}, "samples": (n_samples, 1, 28, 28),
+    "seconds": float}``; the same seed gives every mode the same init noise, batches and z.
+    """
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    if x_real_all.ndim != 4 or tuple(x_real_all.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"x_real_all must be (N, 1, 28, 28), got {tuple(x_real_all.shape)}")
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    G = Generator(latent_dim, max(1, round(base_channels * mode.g_channels_factor)), batch_norm=mode.batch_norm).to(device)
+    D = Discriminator(max(1, round(base_channels * mode.d_channels_factor)), batch_norm=mode.batch_norm).to(device)
+    G.apply(weights_init)
+    D.apply(weights_init)
+    opt_G = torch.optim.Adam(G.parameters(), lr=mode.lr_G, betas=mode.betas)
+    opt_D = torch.optim.Adam(D.parameters(), lr=mode.lr_D, betas=mode.betas)
+    z_fixed = torch.randn(n_samples, latent_dim, generator=gen).to(device)
+    hist = History()
+    t0 = time.perf_counter()
+    for x_real in steps_of(lambda: batches(x_real_all, batch_size=batch_size, generator=gen), n_steps):
+        x_real = x_real.to(device)
+        x_fake = G(torch.randn(len(x_real), latent_dim, device=device))
+        logits_real, logits_fake = D(x_real), D(x_fake.detach())
+        loss_D = discriminator_loss(logits_real, logits_fake)
+        opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        opt_D.step()
+        loss_G = generator_loss_nonsaturating(D(x_fake))
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        opt_G.step()
+        hist.log(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
+                 D_G_z=torch.sigmoid(logits_fake).mean())
+    G.eval()
+    with torch.no_grad():
+        samples = G(z_fixed).cpu()
+    return {"history": hist.as_dict(), "samples": samples, "seconds": time.perf_counter() - t0}
+
+
+def plot_result(name: str, result: dict, smooth: int = 10):
+    """A figure with losses, D outputs and samples of one run; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_curves, show_images
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 1, 1.2]})
+    h = result["history"]
+    sm = min(smooth, len(h["loss_D"]))
+    plot_curves(h, ["loss_D", "loss_G"], ax=axes[0], title=f"{name}: losses", smooth=sm)
+    plot_curves(h, ["D_x", "D_G_z"], ax=axes[1], title="D(x) and D(G(z))", smooth=sm)
+    axes[1].set_ylim(0, 1)
+    show_images(result["samples"], nrow=8, ax=axes[2], title=f"samples after {len(h['loss_D'])} steps")
+    fig.tight_layout()
+    return fig
+
+
+class FailureGallery:
+    """Dropdown of failure modes + Run button; each run is cached and drawn with ``plot_result``."""
+
+    def __init__(self, x_real_all: torch.Tensor, n_steps: int = 300, base_channels: int = 16,
+                 batch_size: int = 64, seed: int = 0, device: str | torch.device = "cpu"):
+        import ipywidgets as W
+
+        self.modes = {m.name: m for m in failure_modes()}
+        self.x_real_all, self.n_steps, self.base_channels = x_real_all, n_steps, base_channels
+        self.batch_size, self.seed, self.device = batch_size, seed, device
+        self.results: dict[str, dict] = {}
+        self.mode = W.Dropdown(options=list(self.modes), value="baseline", description="mode")
+        self.steps_slider = W.IntSlider(value=n_steps, min=1, max=max(2000, n_steps), step=1, description="steps")
+        self.run_button = W.Button(description="train and show")
+        self.info = W.HTML()
+        self.image = W.Image(format="png")
+        self.run_button.on_click(lambda _: self.run(self.mode.value, self.steps_slider.value))
+        self.mode.observe(lambda _c: self.show(self.mode.value), names="value")
+        self.ui = W.VBox([W.HBox([self.mode, self.steps_slider, self.run_button]), self.info, self.image])
+
+    def run(self, name: str, n_steps: int | None = None) -> dict:
+        """Train mode ``name`` (if not done with this many steps yet) and show it."""
+        if name not in self.modes:
+            raise ValueError(f"unknown mode {name!r}; choose one of {list(self.modes)}")
+        n_steps = self.n_steps if n_steps is None else n_steps
+        cached = self.results.get(name)
+        if cached is None or len(cached["history"]["loss_D"]) != n_steps:
+            self.info.value = f"training {name!r} for {n_steps} steps..."
+            self.results[name] = run_mode(self.modes[name], self.x_real_all, n_steps, self.base_channels,
+                                          batch_size=self.batch_size, seed=self.seed, device=self.device)
+        self.show(name)
+        return self.results[name]
+
+    def run_all(self, n_steps: int | None = None) -> dict[str, dict]:
+        for name in self.modes:
+            self.run(name, n_steps)
+        return self.results
+
+    def show(self, name: str) -> None:
+        import matplotlib.pyplot as plt
+
+        m = self.modes[name]
+        if name not in self.results:
+            self.info.value = f"<b>{name}</b>: {m.description} Not trained yet: press the button."
+            self.image.value = b""
+            return
+        r = self.results[name]
+        h = r["history"]
+        self.info.value = (f"<b>{name}</b>: {m.description} Last 50 steps: loss_D {sum(h['loss_D'][-50:]) / len(h['loss_D'][-50:]):.2f},"
+                           f" D(G(z)) {sum(h['D_G_z'][-50:]) / len(h['D_G_z'][-50:]):.2f} ({r['seconds']:.0f} s)")
+        fig = plot_result(name, r)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        plt.close(fig)
+        self.image.value = buf.getvalue()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.ui)
