@@ -1,0 +1,128 @@
+"""Exercise checks for notebook 06 (CycleGAN, Zhu et al. 2017).
+
+* ``check_lr_factor(fn)``: the schedule, constant for the first half, then linear to 0.
+* ``check_discriminator_loss(fn)``: LSGAN loss of D on real images and (detached) fakes.
+* ``check_generator_loss(fn)``: the full generator objective: two LSGAN terms, two cycle
+  terms weighted by lambda, two identity terms weighted by lambda_identity * lambda.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
+from ._core import CheckFailed, call, check, close, expect_tensor, passed
+
+
+def check_lr_factor(fn) -> bool:
+    """``fn(step, total_steps) -> float``: 1 while step < total/2, then 1 - (step - half) / (total - half)."""
+    cases = [(0, 100, 1.0), (49, 100, 1.0), (50, 100, 1.0), (75, 100, 0.5), (90, 100, 0.2), (100, 100, 0.0),
+             (0, 10, 1.0), (7, 10, 0.6)]
+    for step, total, want in cases:
+        got = call(fn, step, total, name="lr_factor")
+        check(isinstance(got, (int, float)) or (torch.is_tensor(got) and got.numel() == 1),
+              f"lr_factor should return a number, got {type(got).__name__}.")
+        got = float(got)
+        if abs(got - want) > 1e-6:
+            hint = ""
+            if step < total // 2:
+                hint = " The paper keeps the learning rate constant for the first half of training."
+            elif step == total:
+                hint = " At the last step the factor must reach exactly 0."
+            raise CheckFailed(f"lr_factor({step}, {total}) returned {got:.4f}, expected {want:.4f}.{hint}")
+    return passed("lr_factor", "constant, then linear decay to 0")
+
+
+class _TinyD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 1, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class _TinyG(nn.Module):
+    def __init__(self, seed: int):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.conv = nn.Conv2d(3, 3, 1)
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.randn(self.conv.weight.shape, generator=g) * 0.5)
+            self.conv.bias.copy_(torch.randn(3, generator=g) * 0.1)
+
+    def forward(self, x):
+        return torch.tanh(self.conv(x))
+
+
+def check_discriminator_loss(fn) -> bool:
+    """``fn(D, real, fake) -> scalar``: 0.5 [mean (D(real) - 1)^2 + mean D(fake)^2], no gradient into G."""
+    torch.manual_seed(0)
+    D, G = _TinyD(), _TinyG(1)
+    real = torch.rand(4, 3, 8, 8) * 2 - 1
+    fake = G(torch.rand(4, 3, 8, 8) * 2 - 1)  # still attached to G's graph, as in training
+    got = expect_tensor(call(fn, D, real, fake, name="discriminator_loss"), name="discriminator_loss(...)")
+    check(got.numel() == 1, f"discriminator_loss should return one number (a scalar), got shape {tuple(got.shape)}.")
+    want = lsgan_discriminator_loss(D(real), D(fake.detach()))
+    if not close(got, want):
+        bce = nn.functional.binary_cross_entropy_with_logits
+        as_bce = bce(D(real), torch.ones_like(D(real))) + bce(D(fake), torch.zeros_like(D(fake)))
+        if close(got, as_bce):
+            raise CheckFailed("That is the BCE loss. CycleGAN uses least squares: "
+                              "0.5 * [mean((D(real) - 1)**2) + mean(D(fake)**2)].")
+        if close(got, 2 * want):
+            raise CheckFailed("Off by a factor of 2: the reference code halves the sum of the two terms.")
+        raise CheckFailed(f"discriminator_loss returned {got.item():.5f}, expected {want.item():.5f}: "
+                          "real images should score 1, fakes 0, each term a mean of squares.")
+    if got.requires_grad:
+        got.backward()
+    check(G.conv.weight.grad is None,
+          "Gradient reached the generator: the D step must use fake.detach(), otherwise "
+          "D's loss also pushes G (and wastes a backward pass through it).")
+    check(D.conv.weight.grad is not None, "No gradient reached D: compute the loss from D's outputs.")
+    return passed("discriminator_loss", "least squares, fakes detached")
+
+
+def _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt):
+    fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+    return (lsgan_generator_loss(D_B(fake_B)) + lsgan_generator_loss(D_A(fake_A))
+            + lam * (cycle_loss(real_A, G_BA(fake_B)) + cycle_loss(real_B, G_AB(fake_A)))
+            + lam * lam_idt * (identity_loss(real_B, G_AB(real_B)) + identity_loss(real_A, G_BA(real_A))))
+
+
+def check_generator_loss(fn) -> bool:
+    """``fn(G_AB, G_BA, D_A, D_B, real_A, real_B, lambda_cycle, lambda_identity) -> scalar``."""
+    torch.manual_seed(0)
+    G_AB, G_BA, D_A, D_B = _TinyG(1), _TinyG(2), _TinyD(), _TinyD()
+    real_A = torch.rand(3, 3, 8, 8) * 2 - 1
+    real_B = torch.rand(3, 3, 8, 8) * 2 - 1
+    for lam, lam_idt in [(10.0, 0.5), (3.0, 0.0), (1.0, 2.0)]:
+        got = expect_tensor(call(fn, G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt, name="generator_loss"),
+                            name="generator_loss(...)")
+        check(got.numel() == 1, f"generator_loss should return a scalar, got shape {tuple(got.shape)}.")
+        want = _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt)
+        if close(got, want):
+            continue
+        no_idt = _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, 0.0)
+        idt_unscaled = no_idt + lam_idt * (identity_loss(real_B, G_AB(real_B)) + identity_loss(real_A, G_BA(real_A)))
+        if lam_idt > 0 and close(got, no_idt):
+            raise CheckFailed("The identity terms are missing: add lambda_cycle * lambda_identity * "
+                              "(|G_AB(real_B) - real_B| + |G_BA(real_A) - real_A|) (L1 means).")
+        if lam_idt > 0 and close(got, idt_unscaled):
+            raise CheckFailed("The identity weight is relative: multiply the identity terms by "
+                              "lambda_cycle * lambda_identity (5 = 10 * 0.5 in the paper), not lambda_identity alone.")
+        fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+        l2 = (lsgan_generator_loss(D_B(fake_B)) + lsgan_generator_loss(D_A(fake_A))
+              + lam * (((real_A - G_BA(fake_B)) ** 2).mean() + ((real_B - G_AB(fake_A)) ** 2).mean())
+              + lam * lam_idt * (identity_loss(real_B, G_AB(real_B)) + identity_loss(real_A, G_BA(real_A))))
+        if close(got, l2):
+            raise CheckFailed("The cycle loss is an L1 distance (mean absolute difference), not a squared one.")
+        one_way = want - lam * cycle_loss(real_B, G_AB(fake_A))
+        if close(got, one_way):
+            raise CheckFailed("Only one cycle is there: add the backward cycle B -> A -> B, "
+                              "|G_AB(G_BA(real_B)) - real_B|.")
+        raise CheckFailed(f"With lambda_cycle={lam}, lambda_identity={lam_idt}: got {got.item():.5f}, "
+                          f"expected {want.item():.5f}. Sum: the two LSGAN terms (D_B(G_AB(real_A)) and "
+                          "D_A(G_BA(real_B)) should score 1), lambda times the two cycle terms, and "
+                          "lambda * lambda_identity times the two identity terms.")
+    return passed("generator_loss", "GAN + cycle + identity terms with the paper's weights")

@@ -1,0 +1,204 @@
+"""Recipe for the shipped digit-domain CycleGAN (Zhu et al. 2017; notebook 06):
+domain A = MNIST (padded to 3x32x32), domain B = printed digits from
+``gan_helpers.digits``, sampled independently (unpaired).
+
+Faithful to the paper and its reference code: least-squares GAN loss, cycle weight
+lambda = 10, identity weight 0.5 * lambda, a pool of 50 past fakes per discriminator,
+Adam (lr 2e-4, beta1 0.5), the learning rate constant for the first half of training
+and then decayed linearly to zero. Only the sizes are small (CPU).
+
+    python -m gan_helpers train cyclegan --threads 1
+    python -m gan_helpers train cyclegan --threads 1 --lambda-cycle 0 --filename cyclegan_digits_d1_nocycle.safetensors
+
+Writes ``data/pretrained/<filename>`` with the metrics of ``evaluate`` in its metadata.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from ..checkpoints import load_pretrained as _load_shipped
+from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
+from ..data import load_mnist
+from ..device import pick_device, seed_everything
+from ..digits import mnist_to_rgb32, render_digits, rgb32_to_mnist
+from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
+from ..models.cyclegan import CycleGAN
+from ..pool import ImagePool
+
+FILENAME = "cyclegan_digits_d1.safetensors"
+FILENAME_NOCYCLE = "cyclegan_digits_d1_nocycle.safetensors"
+
+
+@dataclass
+class Config:
+    g_channels: int = 16        # generator base width k (paper: 64)
+    n_down: int = 2             # stride-2 downsamplings: 32 -> 8 px inside
+    n_blocks: int = 3           # residual blocks (paper: 9 at 256 px)
+    d_channels: int = 32        # PatchGAN base width (paper: 64)
+    d_layers: int = 1           # PatchGAN depth: 16x16 patches of 32 px, about the paper's 70/256 (3 -> 70x70)
+    steps: int = 3000           # generator updates; the lr decays linearly over the second half
+    batch_size: int = 8         # paper: 1; a few images per step use the CPU better
+    lr: float = 2e-4            # Adam, as in the paper
+    beta1: float = 0.5
+    lambda_cycle: float = 10.0  # weight of the cycle terms (paper: 10)
+    lambda_identity: float = 0.5  # identity weight as a fraction of lambda_cycle (paper: 0.5)
+    pool_size: int = 50         # history of fakes shown to D (paper: 50)
+    neighbours: float = 0.3     # chance of neighbouring digits at the edges in domain B
+    eval_n: int = 1000          # images per direction for the keep-the-digit metrics
+    seed: int = 0
+    device: str = "cpu"
+    filename: str = FILENAME    # written into data/pretrained/
+    log_every: int = 100
+    threads: int = 0            # torch CPU threads; 0 keeps torch's default (1 is fastest on a busy shared CPU)
+
+
+def lr_factor(step: int, total_steps: int) -> float:
+    """1 for the first half of training, then linearly down to 0 at ``total_steps``."""
+    half = total_steps // 2
+    if step < half:
+        return 1.0
+    return max(0.0, 1.0 - (step - half) / max(1, total_steps - half))
+
+
+def domain_A_batch(x_mnist: torch.Tensor, batch_size: int, g: torch.Generator) -> torch.Tensor:
+    """A random batch of MNIST (N, 1, 28, 28) as (batch, 3, 32, 32)."""
+    idx = torch.randint(0, len(x_mnist), (batch_size,), generator=g)
+    return mnist_to_rgb32(x_mnist[idx.to(x_mnist.device)])
+
+
+def train_step(model: CycleGAN, opt_G, opt_D, real_A: torch.Tensor, real_B: torch.Tensor,
+               pool_A: ImagePool, pool_B: ImagePool, lambda_cycle: float = 10.0,
+               lambda_identity: float = 0.5) -> dict[str, float]:
+    """One CycleGAN update (generators, then discriminators); returns every loss term.
+
+    Notebook 06 writes this same step out cell by cell.
+    """
+    G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
+    # --- generators: fool both discriminators, come back after a round trip, leave own domain alone
+    fake_B = G_AB(real_A)
+    fake_A = G_BA(real_B)
+    loss_gan_AB = lsgan_generator_loss(D_B(fake_B))
+    loss_gan_BA = lsgan_generator_loss(D_A(fake_A))
+    with torch.set_grad_enabled(lambda_cycle > 0):  # with weight 0: only measured, not trained
+        loss_cyc_A = cycle_loss(real_A, G_BA(fake_B))  # A -> B -> A
+        loss_cyc_B = cycle_loss(real_B, G_AB(fake_A))  # B -> A -> B
+    if lambda_cycle * lambda_identity > 0:
+        loss_idt_A = identity_loss(real_B, G_AB(real_B))  # G_AB fed a B image should keep it
+        loss_idt_B = identity_loss(real_A, G_BA(real_A))
+    else:
+        loss_idt_A = loss_idt_B = torch.zeros((), device=real_A.device)
+    loss_G = (loss_gan_AB + loss_gan_BA + lambda_cycle * (loss_cyc_A + loss_cyc_B)
+              + lambda_cycle * lambda_identity * (loss_idt_A + loss_idt_B))
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+    # --- discriminators: real vs fakes from the history pool (detached: no gradient into G)
+    loss_D_A = lsgan_discriminator_loss(D_A(real_A), D_A(pool_A.query(fake_A)))
+    loss_D_B = lsgan_discriminator_loss(D_B(real_B), D_B(pool_B.query(fake_B)))
+    opt_D.zero_grad(set_to_none=True)
+    (loss_D_A + loss_D_B).backward()
+    opt_D.step()
+    return {"G_gan_AB": loss_gan_AB.item(), "G_gan_BA": loss_gan_BA.item(), "cycle_A": loss_cyc_A.item(),
+            "cycle_B": loss_cyc_B.item(), "identity_A": loss_idt_A.item(), "identity_B": loss_idt_B.item(),
+            "G_total": loss_G.item(), "D_A": loss_D_A.item(), "D_B": loss_D_B.item()}
+
+
+def make_optimizers(model: CycleGAN, lr: float = 2e-4, beta1: float = 0.5):
+    """Adam for both generators together and for both discriminators together (as the reference code)."""
+    opt_G = torch.optim.Adam(model.generators(), lr=lr, betas=(beta1, 0.999))
+    opt_D = torch.optim.Adam(model.discriminators(), lr=lr, betas=(beta1, 0.999))
+    return opt_G, opt_D
+
+
+@torch.no_grad()
+def evaluate(model: CycleGAN, n: int = 1000, seed: int = 1, device: str | torch.device = "cpu",
+             neighbours: float = 0.3) -> dict[str, float]:
+    """Keep-the-digit shares and cycle errors on ``n`` MNIST test images and ``n`` fresh rendered digits.
+
+    keep_AB: share of G_AB(MNIST) the domain-B classifier reads as the source digit;
+    keep_BA: share of G_BA(printed) the MNIST classifier reads as the source digit;
+    cycle_A / cycle_B: mean |x - G(F(x))| in [-1, 1] units (2 = black vs white).
+    """
+    from ..metrics import load_classifier
+    from ..models.classifier_digits import load_digit_classifier
+
+    device = torch.device(device)
+    model = model.to(device).eval()
+    clf_A = load_classifier(device)  # the project's MNIST classifier
+    clf_B = load_digit_classifier(device)
+    x, y = load_mnist(train=False, device=device)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(x), generator=g)[:n].to(device)
+    real_A, y_A = mnist_to_rgb32(x[idx]), y[idx]
+    real_B, y_B = render_digits(n, seed=10_000 + seed, neighbours=neighbours, device=device)
+    out = {"keep_AB": 0.0, "keep_BA": 0.0, "cycle_A": 0.0, "cycle_B": 0.0}
+    for i in range(0, n, 250):
+        a, b = real_A[i:i + 250], real_B[i:i + 250]
+        fake_B, fake_A = model.G_AB(a), model.G_BA(b)
+        out["keep_AB"] += float((clf_B(fake_B).argmax(1) == y_A[i:i + 250]).sum())
+        out["keep_BA"] += float((clf_A(rgb32_to_mnist(fake_A)).argmax(1) == y_B[i:i + 250]).sum())
+        out["cycle_A"] += float((model.G_BA(fake_B) - a).abs().mean((1, 2, 3)).sum())
+        out["cycle_B"] += float((model.G_AB(fake_A) - b).abs().mean((1, 2, 3)).sum())
+    return {k: v / n for k, v in out.items()}
+
+
+def train(cfg: Config) -> dict:
+    """Train, evaluate, save and record the checkpoint; returns the metrics."""
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    g = seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
+    x_mnist, _ = load_mnist(train=True, device=device)  # labels are never used: unpaired
+    model = CycleGAN(g_channels=cfg.g_channels, n_down=cfg.n_down, n_blocks=cfg.n_blocks,
+                     d_channels=cfg.d_channels, d_layers=cfg.d_layers).to(device)
+    opt_G, opt_D = make_optimizers(model, cfg.lr, cfg.beta1)
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: lr_factor(s, cfg.steps)) for o in (opt_G, opt_D)]
+    pool_A, pool_B = ImagePool(cfg.pool_size, g), ImagePool(cfg.pool_size, g)
+    t0 = time.perf_counter()
+    running: dict[str, float] = {}
+    for step in range(cfg.steps):
+        real_A = domain_A_batch(x_mnist, cfg.batch_size, g)
+        # Domain B: fresh rendered digits every step, seeded by the step (independent of A).
+        real_B, _ = render_digits(cfg.batch_size, seed=cfg.seed * 1_000_003 + step, neighbours=cfg.neighbours,
+                                  device=device)
+        losses = train_step(model, opt_G, opt_D, real_A, real_B, pool_A, pool_B,
+                            cfg.lambda_cycle, cfg.lambda_identity)
+        for s in scheds:
+            s.step()
+        for k, v in losses.items():
+            running[k] = running.get(k, 0.0) + v
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            m = min(cfg.log_every, step % cfg.log_every + 1)
+            print(f"step {step + 1}/{cfg.steps} ({time.perf_counter() - t0:.0f} s, lr x{lr_factor(step + 1, cfg.steps):.2f}): "
+                  + ", ".join(f"{k} {v / m:.3f}" for k, v in running.items()), flush=True)
+            running = {}
+    train_s = time.perf_counter() - t0
+    metrics = evaluate(model, cfg.eval_n, seed=1, device=device, neighbours=cfg.neighbours)
+    print("metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
+    path = pretrained_dir() / cfg.filename
+    extra = {"recipe": "gan_helpers.recipes.cyclegan", "config": asdict(cfg), "metrics": metrics,
+             "train_seconds": round(train_s)}
+    digest = save_checkpoint(model.cpu().eval(), path, model.config, extra)
+    record_sha256(cfg.filename, digest)
+    print(f"wrote {path} (sha256 {digest}) after {train_s:.0f} s of training")
+    return {**metrics, "path": str(path), "sha256": digest}
+
+
+def load_pretrained(device: str | torch.device = "cpu", filename: str = FILENAME) -> CycleGAN:
+    """The shipped digit CycleGAN (sha256 checked), in eval mode on ``device``."""
+    return _load_shipped(filename, CycleGAN, device)
+
+
+@torch.no_grad()
+def generate(G: CycleGAN, n: int, seed: int = 0, device: str | torch.device = "cpu"):
+    """Translate ``n`` random MNIST test images A -> B: (images (N, 3, 32, 32) in [-1, 1], source digits (N,))."""
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    x, y = load_mnist(train=False, device=device)
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n].to(x.device)
+    G = G.to(device).eval()
+    out = torch.cat([G.G_AB(mnist_to_rgb32(x[idx[i:i + 500]])) for i in range(0, len(idx), 500)])
+    return out, y[idx]
