@@ -7,14 +7,6 @@ from gan_helpers.checks.nb02 import check_d_step, check_g_step
 from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def d_solution(G, D, opt_D, x_real, z):
     x_fake = G(z).detach()
     loss_D = discriminator_loss(D(x_real), D(x_fake))

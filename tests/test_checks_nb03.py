@@ -6,7 +6,7 @@ from torch import nn
 
 from gan_helpers.checks import CheckFailed
 from gan_helpers.checks import nb03
-from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating
+from gan_helpers.losses import discriminator_loss
 
 
 def stub(*args, **kwargs):

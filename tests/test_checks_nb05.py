@@ -7,16 +7,6 @@ from gan_helpers.checks import CheckFailed
 from gan_helpers.checks import nb05
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convolutions: with 2 threads on a busy 2-core machine a step took ~100x longer
-    # (measured 39 s vs 0.3 s for 3 steps); one thread avoids the oversubscription.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def condition_z(z, y, n_classes):
     return torch.cat([z, F.one_hot(y, n_classes).to(z.dtype)], dim=1)
 

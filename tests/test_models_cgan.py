@@ -9,16 +9,6 @@ from gan_helpers.models.cgan import ConditionalDiscriminator, ConditionalGenerat
 from gan_helpers.recipes import cgan as recipe
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convolutions: with 2 threads on a busy 2-core machine a step took ~100x longer
-    # (measured 39 s vs 0.3 s for 3 steps); one thread avoids the oversubscription.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def small():
     torch.manual_seed(0)
     return ConditionalGenerator(latent_dim=8, n_classes=10, base_channels=4), ConditionalDiscriminator(10, 4)

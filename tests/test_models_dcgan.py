@@ -10,16 +10,6 @@ from gan_helpers.models.dcgan import Discriminator, Generator, conv_transpose_ou
 from gan_helpers.recipes import dcgan as recipe
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convolutions: with 2 threads on a busy 2-core machine a step took ~100x longer
-    # (measured 39 s vs 0.3 s for 3 steps); one thread avoids the oversubscription.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_shapes_and_range():
     G, D = Generator(latent_dim=8, base_channels=4), Discriminator(base_channels=4)
     x = G(torch.randn(3, 8))

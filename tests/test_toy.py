@@ -11,15 +11,6 @@ from gan_helpers.toy import (ToyGAN, ToyGANConfig, discriminator_step, format_co
                              grid, mode_coverage, ring, sample_gaussian_1d)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matrices: one thread avoids OpenMP spinning against other jobs on a shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def gen(seed=0):
     return torch.Generator().manual_seed(seed)
 

@@ -8,16 +8,6 @@ from gan_helpers.widgets.arithmetic import LatentArithmetic
 from gan_helpers.widgets.dcgan import FailureGallery, failure_modes, run_mode
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convolutions: with 2 threads on a busy 2-core machine a step took ~100x longer
-    # (measured 39 s vs 0.3 s for 3 steps); one thread avoids the oversubscription.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture
 def x_real():
     torch.manual_seed(0)

@@ -5,18 +5,9 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from gan_helpers.toy import ToyGAN, ToyGANConfig, grid, ring  # noqa: E402
 from gan_helpers.widgets.toy import ToyGANPanel, ToyView, draw_toy_state, extent_of, runs_table  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def small_panel():

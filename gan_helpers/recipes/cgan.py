@@ -6,7 +6,6 @@ concatenated into both G and D. Notebook 05 loads its result and trains a shorte
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
@@ -14,7 +13,7 @@ import torch
 from ..checkpoints import load_pretrained as _load_shipped
 from ..models.cgan import ConditionalDiscriminator, ConditionalGenerator
 from ..models.dcgan import weights_init
-from .dcgan import _save, command_of, out_path
+from .mnist_gan import fit, out_path, run_info, save_generator
 
 FILENAME = "cgan_G.safetensors"
 
@@ -39,9 +38,7 @@ class Config:
 
 def train(cfg: Config) -> tuple[ConditionalGenerator, dict]:
     """Train the conditional G and D with ``cfg``; write G's checkpoint. Returns (G, extra info)."""
-    from ..data import batches, load_mnist
-    from ..losses import discriminator_loss, generator_loss_nonsaturating
-    from ..training import History, steps
+    from ..data import load_mnist
 
     if cfg.steps <= 0 or cfg.batch_size <= 0:
         raise ValueError(f"steps and batch_size must be positive, got {cfg.steps}, {cfg.batch_size}")
@@ -54,37 +51,9 @@ def train(cfg: Config) -> tuple[ConditionalGenerator, dict]:
     D = ConditionalDiscriminator(cfg.n_classes, cfg.d_channels or cfg.base_channels).to(device)
     G.apply(weights_init)
     D.apply(weights_init)
-    opt_G = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-    hist = History()
-    t0 = time.perf_counter()
-    loader = lambda: batches(x_all, y_all, batch_size=cfg.batch_size, generator=gen)  # noqa: E731
-    for step, (x_real, y_real) in enumerate(steps(loader, cfg.steps), start=1):
-        z = torch.randn(x_real.shape[0], cfg.latent_dim, device=device)
-        y_fake = torch.randint(0, cfg.n_classes, (x_real.shape[0],), device=device)  # requested classes
-        x_fake = G(z, y_fake)                                            # (N, 1, 28, 28)
-        logits_real = D(x_real, y_real)                                  # real image with its true label
-        logits_fake = D(x_fake.detach(), y_fake)                         # fake with the label it was asked for
-        loss_D = discriminator_loss(logits_real, logits_fake)
-        opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        opt_D.step()
-        loss_G = generator_loss_nonsaturating(D(x_fake, y_fake))
-        opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        opt_G.step()
-        hist.log(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
-                 D_G_z=torch.sigmoid(logits_fake).mean())
-        if cfg.log_every and (step % cfg.log_every == 0 or step == cfg.steps):
-            print(f"step {step:6d}/{cfg.steps}  loss_D {hist.last('loss_D', 50):.3f}  loss_G "
-                  f"{hist.last('loss_G', 50):.3f}  D(x) {hist.last('D_x', 50):.2f}  D(G(z)) "
-                  f"{hist.last('D_G_z', 50):.2f}  {time.perf_counter() - t0:7.1f} s", flush=True)
-    seconds = time.perf_counter() - t0
-    extra = {"command": command_of(cfg, "cgan"), "steps": cfg.steps,
-             "epochs": cfg.steps * cfg.batch_size / len(x_all), "train_seconds": round(seconds, 1),
-             "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(device),
-             "final_loss_D": hist.last("loss_D", 100), "final_loss_G": hist.last("loss_G", 100)}
-    _save(G.cpu(), out_path(cfg, FILENAME), extra)
+    hist, seconds = fit(G, D, cfg, x_all, gen, y_all=y_all)  # labels given: the conditional game
+    extra = run_info(cfg, "cgan", hist, seconds, len(x_all), device)
+    save_generator(G.cpu(), out_path(cfg, FILENAME), extra)
     return G.eval(), extra
 
 

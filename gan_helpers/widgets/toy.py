@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from ..plotting import LiveFigure, plot_curves
