@@ -2,7 +2,7 @@
 Osindero 2014) with DCGAN blocks and settings (Radford et al. 2015) on MNIST, the label
 concatenated into both G and D. Notebook 05 loads its result and trains a shorter version.
 
-    python -m gan_helpers train cgan --steps 2500 --threads 1
+    python -m gan_helpers train cgan --steps 6000 --d-channels 64 --threads 1   # the shipped file (25 min, 1 CPU core)
 """
 from __future__ import annotations
 
