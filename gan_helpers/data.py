@@ -8,9 +8,11 @@ Environment variables:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -64,9 +66,39 @@ def copy_verified(src: Path, dst: Path, digest: str, algo: str = "md5") -> None:
         raise CorruptDataError(f"{src} is corrupt: {algo} {got}, expected {digest}. "
                                "Replace it with a fresh copy of the upstream file.")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(dst.suffix + ".part")
-    shutil.copyfile(src, tmp)  # copyfile: the mirror may be read-only, the cache must not be
-    os.replace(tmp, dst)
+    # A temporary name of our own in the same folder, then an atomic rename: a reader never
+    # sees half a file, and two writers never share a temporary file.
+    fd, tmp = tempfile.mkstemp(prefix=dst.name + ".", suffix=".part", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)  # copyfile: the mirror may be read-only, the cache must not be
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def cache_lock(folder: Path, name: str = ".lock") -> Iterator[None]:
+    """Hold an exclusive lock (the file ``folder/name``) while the cache is filled.
+
+    Several processes (pytest-xdist workers, two notebooks) may seed the same cache at
+    once; with the lock the second one waits and then finds the files in place.
+    Where ``fcntl`` does not exist (Windows) there is no lock.
+    """
+    try:
+        import fcntl
+        folder.mkdir(parents=True, exist_ok=True)
+        f = open(folder / name, "a")
+    except (ImportError, OSError):  # Windows, or a read-only cache that nobody can be filling
+        yield
+        return
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _mirror(mirror: str | os.PathLike | None) -> Path | None:
@@ -82,11 +114,15 @@ def ensure_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLik
     download from the upstream URLs. Raises MissingDataError (naming the files, the
     folder and the mirror variable) or CorruptDataError (naming the bad file).
     """
+    root = Path(root) if root is not None else data_root()
+    with cache_lock(root / "MNIST"):
+        return _ensure_mnist_locked(root, _mirror(mirror), download)
+
+
+def _ensure_mnist_locked(root: Path, src: Path | None, download: bool) -> Path:
     from torchvision.datasets import MNIST
 
-    root = Path(root) if root is not None else data_root()
     raw = root / "MNIST" / "raw"
-    src = _mirror(mirror)
     for name, md5 in MNIST_FILES.items():
         dst = raw / name
         if dst.exists():

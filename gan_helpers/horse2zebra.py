@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import MIRROR_ENV, CorruptDataError, MissingDataError, _mirror, data_root, file_digest
+from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, _mirror, cache_lock, data_root,
+                   file_digest)
 
 URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
 SPLITS = ("trainA", "trainB", "testA", "testB")
@@ -57,7 +58,7 @@ def _seed_from_mirror(src: Path, dst: Path) -> None:
                     raise CorruptDataError(f"{f} is corrupt: its sha256 differs from {sums_file}. "
                                            "Replace it with a fresh copy from the official zip.")
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".part")
+            tmp = target.with_suffix(target.suffix + f".{os.getpid()}.part")
             shutil.copyfile(f, tmp)
             os.replace(tmp, target)
 
@@ -68,7 +69,7 @@ def _download(dst: Path) -> None:
 
     dst.mkdir(parents=True, exist_ok=True)
     zpath = dst.parent / "horse2zebra.zip"
-    tmp = zpath.with_suffix(".zip.part")
+    tmp = zpath.with_suffix(f".zip.{os.getpid()}.part")
     with urllib.request.urlopen(URL, timeout=60) as r, open(tmp, "wb") as f:
         shutil.copyfileobj(r, f)
     os.replace(tmp, zpath)
@@ -85,7 +86,11 @@ def ensure_horse2zebra(mirror: str | os.PathLike | None = None, root: str | os.P
     or CorruptDataError (naming a mirror file whose sha256 is wrong).
     """
     dst = (Path(root) if root is not None else data_root()) / "horse2zebra"
-    src = _mirror(mirror)
+    with cache_lock(dst.parent, ".horse2zebra.lock"):  # beside the folder: its layout stays the zip's
+        return _ensure_locked(dst, _mirror(mirror), download)
+
+
+def _ensure_locked(dst: Path, src: Path | None, download: bool) -> Path:
     if src is not None and (src / "horse2zebra").is_dir():
         _seed_from_mirror(src / "horse2zebra", dst)
     missing = [s for s in SPLITS if not _images(dst / s)]

@@ -23,6 +23,35 @@ def test_mirror_seeds_cache_and_loads(tmp_path, mnist_mirror):
     assert torch.equal(x2, x[:100])
 
 
+def test_cache_lock_makes_a_second_seeder_wait(tmp_path, mnist_mirror):
+    """While one process fills the cache, another must not see (or write) half of it."""
+    import threading
+
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (data.ensure_mnist(tmp_path, mirror=mnist_mirror), done.set()))
+    with data.cache_lock(tmp_path / "MNIST"):
+        worker.start()
+        assert not done.wait(1.0), "ensure_mnist ran while another holder had the cache lock"
+        assert not list((tmp_path / "MNIST").glob("raw/*.gz"))
+    worker.join(60)
+    assert done.is_set()
+    assert sorted(p.name for p in (tmp_path / "MNIST" / "raw").glob("*.gz")) == sorted(data.MNIST_FILES)
+
+
+def test_parallel_processes_seed_one_cache(tmp_path, mnist_mirror):
+    """pytest-xdist workers and open notebooks seed the same fresh cache at the same moment."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gan_helpers.data import load_mnist; "
+            "x, y = load_mnist(train=False, root=sys.argv[1], mirror=sys.argv[2]); assert len(y) == 10000")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(mnist_mirror)],
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
+    assert not list(tmp_path.rglob("*.part")), "a temporary file was left behind"
+
+
 def test_missing_data_names_files_folder_and_mirror(tmp_path, monkeypatch):
     import torchvision.datasets.mnist as tv_mnist
 
