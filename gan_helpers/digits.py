@@ -129,8 +129,18 @@ def render_digits(n: int, seed: int = 0, labels: torch.Tensor | None = None, siz
         nb = _affine(bank[style, nb_digit].unsqueeze(1), 1.0, 4.0, scale_range, g, extra_dx=dx)
         alpha = torch.maximum(alpha, nb * has_nb.view(n, 1, 1, 1).float())
 
+    return paint(alpha, g, noise, gradient, min_contrast).to(device), labels.to(device)
+
+
+def paint(alpha: torch.Tensor, g: torch.Generator, noise: float = 0.03, gradient: float = 0.15,
+          min_contrast: float = 0.35) -> torch.Tensor:
+    """Ink masks (N, 1, s, s) in [0, 1] -> house-number-style images (N, 3, s, s) in [-1, 1].
+
+    Random foreground and background colours with enough contrast, a background gradient
+    in a random direction (uneven light) and pixel noise, all drawn from ``g``.
+    """
+    n, size = alpha.shape[0], alpha.shape[-1]
     bg, fg = _contrasting_colours(n, min_contrast, g)
-    # Background: flat colour plus a linear gradient in a random direction (uneven light).
     yy, xx = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
     direction = torch.rand(n, generator=g) * 2 * math.pi
     ramp = torch.cos(direction).view(n, 1, 1) * xx + torch.sin(direction).view(n, 1, 1) * yy  # (N, s, s)
@@ -138,8 +148,17 @@ def render_digits(n: int, seed: int = 0, labels: torch.Tensor | None = None, siz
     background = bg.view(n, 3, 1, 1) + strength * ramp.unsqueeze(1)
     img = background * (1 - alpha) + fg.view(n, 3, 1, 1) * alpha  # (N, 3, s, s)
     img = img + noise * torch.randn(img.shape, generator=g)
-    img = img.clamp(0, 1).mul(2).sub(1)
-    return img.to(device), labels.to(device)
+    return img.clamp(0, 1).mul(2).sub(1)
+
+
+def paint_mnist(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """MNIST digits (N, 1, 28, 28) in [-1, 1] -> the same handwriting painted in domain B's colours,
+    background and noise: (N, 3, 32, 32) in [-1, 1]. What a perfect A -> B translation that keeps
+    the pen strokes would look like; the digit reader of notebook 06 learns from these too."""
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"expected MNIST images (N, 1, 28, 28), got {tuple(x.shape)}")
+    alpha = (F.pad(x.detach().cpu(), (2, 2, 2, 2), value=-1.0) + 1) / 2  # ink in [0, 1], (N, 1, 32, 32)
+    return paint(alpha, torch.Generator().manual_seed(seed)).to(x.device)
 
 
 def mnist_to_rgb32(x: torch.Tensor) -> torch.Tensor:

@@ -69,3 +69,30 @@ def test_mnist_views():
         mnist_to_rgb32(torch.rand(4, 3, 28, 28))
     with pytest.raises(ValueError, match="32, 32"):
         rgb32_to_mnist(torch.rand(4, 3, 28, 28))
+
+
+def test_paint_mnist_keeps_the_strokes_and_is_seeded():
+    from gan_helpers.digits import paint_mnist
+
+    x = -torch.ones(6, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0                                  # a bar of ink
+    a, b, c = paint_mnist(x, seed=1), paint_mnist(x, seed=1), paint_mnist(x, seed=2)
+    assert a.shape == (6, 3, 32, 32) and a.min() >= -1 and a.max() <= 1
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    ink, paper = a[:, :, 14, 15], a[:, :, 3, 3]                  # centre of the bar vs a corner
+    assert ((ink - paper).abs().sum(1) > 0.3).all()              # ink and background differ in colour
+    assert (a[:, :, 14, 14] - a[:, :, 15, 14]).abs().max() < 0.3  # inside the bar: one colour (+ noise)
+    with pytest.raises(ValueError, match="28, 28"):
+        paint_mnist(torch.rand(2, 3, 32, 32))
+
+
+def test_shipped_domain_B_reader_reads_painted_handwriting(mnist_mirror, monkeypatch):
+    from gan_helpers.data import load_mnist
+    from gan_helpers.digits import paint_mnist
+    from gan_helpers.models.classifier_digits import load_digit_classifier
+
+    monkeypatch.setenv("GAN_DATA_MIRROR", str(mnist_mirror))
+    x, y = load_mnist(train=False, limit=500)
+    with torch.no_grad():
+        acc = (load_digit_classifier()(paint_mnist(x, seed=5)).argmax(1) == y).float().mean().item()
+    assert acc >= 0.95, acc

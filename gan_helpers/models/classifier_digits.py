@@ -1,6 +1,7 @@
-"""A small CNN that reads printed digits (N, 3, 32, 32): the judge of CycleGAN's A -> B
-translations in notebook 06 (Zhu et al. 2017 measure label preservation the same way
-with an FCN score; here a classifier of domain B, ``gan_helpers.digits``).
+"""A small CNN that reads digits in colour images (N, 3, 32, 32): the judge of CycleGAN's
+A -> B translations in notebook 06 (Zhu et al. 2017 measure label preservation the same way
+with an FCN score). It learns domain B's printed digits (``gan_helpers.digits``) and MNIST
+handwriting painted in domain B's colours, so it reads the digit whatever the pen.
 
 Trained by ``gan_helpers.recipes.digits_classifier``; shipped as
 ``data/pretrained/digits_classifier.safetensors``.
@@ -39,6 +40,6 @@ class DigitClassifier32(nn.Module):
 
 
 def load_digit_classifier(device: str | torch.device = "cpu") -> DigitClassifier32:
-    """The shipped printed-digit classifier (sha256 checked), in eval mode."""
+    """The shipped domain-B digit reader (sha256 checked), in eval mode."""
     from ..checkpoints import load_pretrained
     return load_pretrained(FILENAME, DigitClassifier32, device)

@@ -118,7 +118,7 @@ def evaluate(model: CycleGAN, n: int = 1000, seed: int = 1, device: str | torch.
              neighbours: float = 0.3) -> dict[str, float]:
     """Keep-the-digit shares and cycle errors on ``n`` MNIST test images and ``n`` fresh rendered digits.
 
-    keep_AB: share of G_AB(MNIST) the domain-B classifier reads as the source digit;
+    keep_AB: share of G_AB(MNIST) the domain-B digit reader reads as the source digit;
     keep_BA: share of G_BA(printed) the MNIST classifier reads as the source digit;
     cycle_A / cycle_B: mean |x - G(F(x))| in [-1, 1] units (2 = black vs white).
     """
