@@ -29,14 +29,16 @@ def test_cli_sample_writes_images_and_source_labels(tmp_path, mnist_mirror):
     assert d["images"].shape == (4, 3, 32, 32) and d["labels"].shape == (4,)
 
 
-# The shipped model keeps the digit in 55% (A -> B) and 62% (B -> A) of 1000 test translations;
-# chance is 10%. The test asks for 45% on 250 other images, and for the cycle loss to matter.
-KEEP_MIN = 0.45
+# On 1000 test translations the shipped model keeps the digit in 94.7% (A -> B) and 76.7%
+# (B -> A); the no-cycle model in 39.1% and 75.1%; chance is 10%. On 250 other images the test
+# asks for 85% and 65%, and for the cycle loss to matter where it does: A -> B and the round trips.
+KEEP_AB_MIN, KEEP_BA_MIN = 0.85, 0.65
 
 
 def test_shipped_model_keeps_many_digits_and_beats_the_no_cycle_model(mnist_mirror):
     with_cycle = recipe.evaluate(recipe.load_pretrained(), n=250, seed=5)
     without = recipe.evaluate(recipe.load_pretrained(filename=recipe.FILENAME_NOCYCLE), n=250, seed=5)
-    assert with_cycle["keep_AB"] >= KEEP_MIN and with_cycle["keep_BA"] >= KEEP_MIN, with_cycle
+    assert with_cycle["keep_AB"] >= KEEP_AB_MIN and with_cycle["keep_BA"] >= KEEP_BA_MIN, with_cycle
+    assert without["keep_AB"] < 0.6, without  # G_AB collapsed without the cycle loss
     assert with_cycle["cycle_A"] < without["cycle_A"] / 3
-    assert without["keep_AB"] < KEEP_MIN and without["keep_BA"] < KEEP_MIN, without
+    assert with_cycle["cycle_B"] < without["cycle_B"] / 1.5

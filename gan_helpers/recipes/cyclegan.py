@@ -11,6 +11,15 @@ and then decayed linearly to zero. Only the sizes are small (CPU).
     python -m gan_helpers train cyclegan --threads 1 --lambda-cycle 0 --filename cyclegan_digits_d1_nocycle.safetensors
 
 Writes ``data/pretrained/<filename>`` with the metrics of ``evaluate`` in its metadata.
+
+Why one downsampling and 6,000 steps: keep-the-digit shares (``evaluate``, N=1000, the
+domain-B reader of this version) of runs that differ only in those settings:
+
+    n_down  steps   keep A->B  keep B->A
+    2       3000    0.897      0.624
+    2       6000    0.929      0.695
+    1       6000    0.947      0.767
+    0       6000    0.964      0.627
 """
 from __future__ import annotations
 
@@ -35,11 +44,11 @@ FILENAME_NOCYCLE = "cyclegan_digits_d1_nocycle.safetensors"
 @dataclass
 class Config:
     g_channels: int = 16        # generator base width k (paper: 64)
-    n_down: int = 2             # stride-2 downsamplings: 32 -> 8 px inside
+    n_down: int = 1             # stride-2 downsamplings: 32 -> 16 px inside (2 kept fewer digits)
     n_blocks: int = 3           # residual blocks (paper: 9 at 256 px)
     d_channels: int = 32        # PatchGAN base width (paper: 64)
     d_layers: int = 1           # PatchGAN depth: 16x16 patches of 32 px, about the paper's 70/256 (3 -> 70x70)
-    steps: int = 3000           # generator updates; the lr decays linearly over the second half
+    steps: int = 6000           # generator updates; the lr decays linearly over the second half
     batch_size: int = 8         # paper: 1; a few images per step use the CPU better
     lr: float = 2e-4            # Adam, as in the paper
     beta1: float = 0.5

@@ -2,7 +2,11 @@
 on MNIST with the paper's settings (N(0, 0.02) init, Adam lr 2e-4, beta1 0.5, batch 128,
 non-saturating loss). Notebook 04 loads its result and trains a shorter version itself.
 
-    python -m gan_helpers train dcgan --steps 3000
+    python -m gan_helpers train dcgan --steps 8000 --d-channels 64 --threads 1
+
+The shipped weights came from that command (30 min on a shared 2-core CPU): MNIST-FID
+124.8 (floor 3.8), 10/10 digits, 69.1% confident. The same recipe stopped at 3,000
+steps scored FID 188.6 and 63.9% confident.
 """
 from __future__ import annotations
 
