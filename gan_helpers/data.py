@@ -65,9 +65,13 @@ def copy_verified(src: Path, dst: Path, digest: str, algo: str = "md5") -> None:
     if got != digest:
         raise CorruptDataError(f"{src} is corrupt: {algo} {got}, expected {digest}. "
                                "Replace it with a fresh copy of the upstream file.")
+    atomic_copy(src, dst)
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a temporary file of our own and an atomic rename:
+    a reader never sees half a file, and two writers never share a temporary file."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    # A temporary name of our own in the same folder, then an atomic rename: a reader never
-    # sees half a file, and two writers never share a temporary file.
     fd, tmp = tempfile.mkstemp(prefix=dst.name + ".", suffix=".part", dir=dst.parent)
     os.close(fd)
     try:

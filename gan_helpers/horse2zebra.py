@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, _mirror, cache_lock, data_root,
-                   file_digest)
+from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, _mirror, atomic_copy, cache_lock,
+                   data_root, file_digest)
 
 URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
 SPLITS = ("trainA", "trainB", "testA", "testB")
@@ -57,10 +57,7 @@ def _seed_from_mirror(src: Path, dst: Path) -> None:
                 if file_digest(f, "sha256") != sums[rel]:
                     raise CorruptDataError(f"{f} is corrupt: its sha256 differs from {sums_file}. "
                                            "Replace it with a fresh copy from the official zip.")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + f".{os.getpid()}.part")
-            shutil.copyfile(f, tmp)
-            os.replace(tmp, target)
+            atomic_copy(f, target)
 
 
 def _download(dst: Path) -> None:
@@ -69,7 +66,7 @@ def _download(dst: Path) -> None:
 
     dst.mkdir(parents=True, exist_ok=True)
     zpath = dst.parent / "horse2zebra.zip"
-    tmp = zpath.with_suffix(f".zip.{os.getpid()}.part")
+    tmp = zpath.with_suffix(".zip.part")  # only one process downloads: the caller holds the cache lock
     with urllib.request.urlopen(URL, timeout=60) as r, open(tmp, "wb") as f:
         shutil.copyfileobj(r, f)
     os.replace(tmp, zpath)
