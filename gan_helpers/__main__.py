@@ -10,30 +10,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
+import os
 import sys
+import typing
 from pathlib import Path
 
-# Model name on the command line -> recipe module (imported only when used).
-RECIPES = {
-    "classifier": "gan_helpers.recipes.classifier",
-    "vanilla": "gan_helpers.recipes.vanilla",
-    "dcgan": "gan_helpers.recipes.dcgan",
-    "cgan": "gan_helpers.recipes.cgan",
-    "cyclegan": "gan_helpers.recipes.cyclegan",
-    "digits_classifier": "gan_helpers.recipes.digits_classifier",
-}
+
+MAX_SAMPLES = 200_000  # about 600 MB of 28x28 images; more is a typo, not a request
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
-def _recipe(name: str):
-    try:
-        return importlib.import_module(RECIPES[name])
-    except ModuleNotFoundError as err:
-        raise SystemExit(f"The {name!r} recipe is not available yet ({err}).")
+class UsageError(Exception):
+    """A command-line argument that is wrong: printed as one line, exit status 2."""
 
 
 def _cmd_data(args) -> int:
-    from .data import ensure_mnist
+    from .data import ensure_mnist, mirror_folder
+    mirror_folder(args.mirror)  # a mirror that is named must exist, even when the cache is full
     root = ensure_mnist(mirror=args.mirror)
     print(f"MNIST ready in {root / 'MNIST' / 'raw'}")
     if args.horse2zebra:
@@ -42,46 +35,99 @@ def _cmd_data(args) -> int:
     return 0
 
 
+def _writable_file(path: str, flag: str, suffixes: set[str] | None = None) -> Path:
+    """Check an output path before any work: not a folder, a known suffix, a parent we can create."""
+    p = Path(path).expanduser()
+    if str(path).strip() == "" or p.is_dir():
+        raise UsageError(f"{flag} {path!r} is a folder or empty: give a file name, e.g. {flag} samples{'.png' if suffixes else '.pt'}")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} {path}: the grid is an image, use one of {', '.join(sorted(suffixes))}")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot create the folder {p.parent} ({err.strerror})") from None
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"{flag} {path}: not writable here; choose another location")
+    return p
+
+
 def _cmd_sample(args) -> int:
     import torch
-    from .plotting import image_grid
-    recipe = _recipe(args.model)
-    if not hasattr(recipe, "generate"):
-        raise SystemExit(f"{args.model!r} is not a generator that can be sampled.")
-    if args.n <= 0:
-        raise SystemExit("--n must be positive")
-    device = torch.device(args.device)
+    from .device import pick_device
+    from .plotting import save_grid
+    from .recipes import GENERATORS
+    if args.out is None and args.grid is None:
+        raise UsageError("sample needs --out FILE.pt (the images as a tensor) and/or --grid FILE.png")
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise UsageError(f"--n must be between 1 and {MAX_SAMPLES:,}, got {args.n}")
+    out = _writable_file(args.out, "--out") if args.out is not None else None
+    grid = _writable_file(args.grid, "--grid", IMAGE_SUFFIXES) if args.grid is not None else None
+    try:
+        device = pick_device(args.device)
+    except RuntimeError as err:
+        raise UsageError(f"--device {args.device}: {err}") from None
+    recipe = GENERATORS[args.model]
     G = recipe.load_pretrained(device)
     images, labels = recipe.generate(G, args.n, seed=args.seed, device=device)
     images = images.detach().cpu().clamp(-1, 1)
-    out = {"images": images}
+    result = {"images": images}
     if labels is not None:
-        out["labels"] = labels.cpu()
-    if args.out:
-        torch.save(out, args.out)
-        print(f"wrote {tuple(images.shape)} images in [-1, 1] to {args.out}")
-    if args.grid:
-        from PIL import Image
-        import numpy as np
-        arr = image_grid(images[:64], nrow=8)
-        Image.fromarray((np.clip(arr, 0, 1) * 255).astype("uint8")).save(args.grid)
-        print(f"wrote a grid of {min(64, len(images))} images to {args.grid}")
+        result["labels"] = labels.cpu()
+    if out is not None:
+        torch.save(result, out)
+        print(f"wrote {tuple(images.shape)} images in [-1, 1] to {out}")
+    if grid is not None:
+        save_grid(images[:64], grid, nrow=8)
+        print(f"wrote a grid of {min(64, len(images))} images to {grid}")
     return 0
 
 
-def _cmd_train(args, extra: list[str]) -> int:
-    recipe = _recipe(args.model)
+def _field_parser(hint):
+    """An argparse ``type`` for a Config field annotated ``hint`` (``int``, ``float | None``, ...)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = type(None) in typing.get_args(hint)
+    base = args[0] if args else hint
+
+    def parse(text: str):
+        if optional and text.lower() in {"none", ""}:
+            return None
+        if base is bool:
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+        try:
+            return base(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {base.__name__}, got {text!r}") from None
+    parse.__name__ = getattr(base, "__name__", "value")
+    return parse, base
+
+
+def train_parser(name: str, recipe) -> argparse.ArgumentParser:
+    """The parser of ``train NAME``: one ``--flag`` per field of the recipe's Config."""
     cfg_cls = recipe.Config
-    sub = argparse.ArgumentParser(prog=f"python -m gan_helpers train {args.model}")
+    hints = typing.get_type_hints(cfg_cls)
+    sub = argparse.ArgumentParser(prog=f"python -m gan_helpers train {name}",
+                                  description=(recipe.__doc__ or "").strip().split("\n\n")[0])
     for f in dataclasses.fields(cfg_cls):
-        kind = type(f.default) if f.default is not dataclasses.MISSING else str
-        if kind is bool:
-            sub.add_argument(f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in {"1", "true", "yes"},
-                             default=f.default)
+        parse, base = _field_parser(hints[f.name])
+        flag = f"--{f.name.replace('_', '-')}"
+        if base is bool:  # --ship alone means true
+            sub.add_argument(flag, type=parse, nargs="?", const=True, default=f.default,
+                             help=f"(default {f.default})")
         else:
-            sub.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
-    cfg = cfg_cls(**vars(sub.parse_args(extra)))
-    print(f"training {args.model} with {cfg}")
+            sub.add_argument(flag, type=parse, default=f.default, metavar=base.__name__.upper(),
+                             help=f"(default {f.default})")
+    return sub
+
+
+def _cmd_train(name: str, extra: list[str]) -> int:
+    from .recipes import RECIPES
+    recipe = RECIPES[name]
+    cfg = recipe.Config(**vars(train_parser(name, recipe).parse_args(extra)))
+    print(f"training {name} with {cfg}", flush=True)
     recipe.train(cfg)
     return 0
 
@@ -99,6 +145,7 @@ def _cmd_student(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .recipes import GENERATORS, RECIPES
     p = argparse.ArgumentParser(prog="python -m gan_helpers", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sp = p.add_subparsers(dest="cmd", required=True)
@@ -106,25 +153,44 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--mirror", default=None, help="folder holding MNIST/raw/*.gz (and horse2zebra/)")
     d.add_argument("--horse2zebra", action="store_true", help="also fetch horse2zebra")
     s = sp.add_parser("sample", help="write images generated by a shipped checkpoint")
-    s.add_argument("model", choices=[k for k in RECIPES if "classifier" not in k])
+    s.add_argument("model", choices=list(GENERATORS))
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--out", default=None, help="tensor file (.pt) with images (N, C, H, W) in [-1, 1]")
     s.add_argument("--grid", default=None, help="PNG file with a grid of the first 64 images")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="cpu")
-    t = sp.add_parser("train", help="train a model with its recipe; other flags set Config fields")
+    s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
+    t = sp.add_parser("train", help="train a model with its recipe (train NAME --help lists its fields)")
     t.add_argument("model", choices=list(RECIPES))
     b = sp.add_parser("bench", help="print speed figures")
-    b.add_argument("what", nargs="?", default="all", help="data, train or all")
+    b.add_argument("what", nargs="?", default="all", choices=["data", "train", "recipes", "all"])
     st = sp.add_parser("student", help="write learner versions of the notebooks")
     st.add_argument("--notebooks", default=str(Path(__file__).resolve().parents[1] / "notebooks"))
     st.add_argument("--out", default="student")
-    args, extra = p.parse_known_args(argv)
-    if args.cmd == "train":
-        return _cmd_train(args, extra)
-    if extra:
-        p.error(f"unrecognized arguments: {' '.join(extra)}")
-    return {"data": _cmd_data, "sample": _cmd_sample, "bench": _cmd_bench, "student": _cmd_student}[args.cmd](args)
+    if argv is None:
+        argv = sys.argv[1:]
+    if len(argv) >= 2 and argv[0] == "train" and argv[1] in RECIPES:
+        # train NAME [--help | --field value ...]: the recipe's own parser lists its fields
+        try:
+            return _run(lambda: _cmd_train(argv[1], argv[2:]))
+        except SystemExit as done:
+            return int(done.code or 0)
+    args = p.parse_args(argv)
+    run = {"data": _cmd_data, "sample": _cmd_sample, "bench": _cmd_bench, "student": _cmd_student,
+           "train": lambda a: _cmd_train(a.model, [])}[args.cmd]
+    return _run(lambda: run(args))
+
+
+def _run(fn) -> int:
+    """Run a command; the package's own errors become one line on stderr and exit status 2."""
+    from .checkpoints import CheckpointError
+    from .data import CorruptDataError, MissingDataError
+    try:
+        return fn()
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+    except (MissingDataError, CorruptDataError, CheckpointError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """Speed figures printed by ``python -m gan_helpers bench`` (``make bench``).
 
+``recipes``: training steps/s of the three shipped MNIST GAN recipes at 1 and 2 threads,
+which explains the training time of each shipped file.
 ``data``: one pass over the 60k MNIST training images as one tensor batched by indexing,
 against a plain DataLoader over torchvision's dataset with ToTensor/Normalize. Both are
 timed in the same run, since timing on a shared machine is noisy.
@@ -39,7 +41,44 @@ def bench_data(batch_size: int = 128, device: str = "cpu") -> dict:
             "speedup": t_loader / t_tensor}
 
 
+def bench_recipe(name: str, threads: int, n_steps: int = 40, warmup: int = 10) -> float:
+    """Training steps/s of a shipped MNIST GAN recipe (its own G, D, sizes and loop) on the CPU
+    with ``threads`` torch threads, on random images (the data path is timed by ``bench_data``)."""
+    from . import mnist_loop
+    from .models.blocks import weights_init
+    from .recipes import RECIPES
+
+    recipe = RECIPES[name]
+    cfg = recipe.Config(steps=warmup + n_steps, ema_decay=recipe.Config().ema_decay, log_every=0)
+    torch.manual_seed(0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        if name == "vanilla":
+            G, D = recipe.build(cfg)
+            n_classes = None
+        elif name == "dcgan":
+            G, D = recipe.Generator(cfg.latent_dim, cfg.g_channels), recipe.Discriminator(cfg.d_channels)
+            n_classes = None
+        else:
+            G = recipe.ConditionalGenerator(cfg.latent_dim, cfg.n_classes, cfg.g_channels)
+            D = recipe.ConditionalDiscriminator(cfg.n_classes, cfg.d_channels)
+            n_classes = cfg.n_classes
+        G.apply(weights_init), D.apply(weights_init)
+        x = torch.rand(cfg.batch_size * 4, 1, 28, 28) * 2 - 1
+        y = torch.randint(0, 10, (len(x),)) if n_classes else None
+        marks = []
+        timer = lambda step, *_: marks.append(time.perf_counter())  # noqa: E731
+        cfg.eval_every = warmup
+        mnist_loop.fit(G, D, cfg, x, torch.Generator().manual_seed(0), y, n_classes, evaluate=timer)
+        return n_steps / (time.perf_counter() - marks[0])
+    finally:
+        torch.set_num_threads(before)
+
+
 def main(what: str = "all") -> int:
+    if what not in {"data", "train", "recipes", "all"}:
+        raise ValueError(f"unknown benchmark {what!r}: choose data, train, recipes or all")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if what in {"data", "all"}:
         # Both thread counts: on a busy 2-core machine, 2 intra-op threads wait on each
@@ -61,4 +100,13 @@ def main(what: str = "all") -> int:
             print("training benchmark: not available yet")
         else:
             train_main()
+    if what in {"recipes", "all"}:
+        print("Training steps/s of the shipped MNIST GAN recipes (their own models and loop with the "
+              "weight average, batch 128, CPU):")
+        from .recipes import RECIPES
+        for name in ("vanilla", "dcgan", "cgan"):
+            rates = {t: bench_recipe(name, t) for t in (1, 2)}
+            n = RECIPES[name].Config().steps
+            print(f"  {name:8s} 1 thread {rates[1]:6.1f} steps/s | 2 threads {rates[2]:6.1f} steps/s | "
+                  f"default {n} steps: {n / max(rates.values()) / 60:5.1f} min at the faster count")
     return 0

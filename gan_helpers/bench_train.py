@@ -16,22 +16,15 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
-from .losses import discriminator_loss, generator_loss_nonsaturating
+from .training import d_step, g_step
 from .models.mlp import MLPDiscriminator, MLPGenerator
 
 
 def gan_step(G, D, opt_G, opt_D, x_real: torch.Tensor, latent_dim: int) -> None:
-    """One D step (fake batch detached) and one G step, as written in notebook 03."""
-    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
-    x_fake = G(z)
-    loss_D = discriminator_loss(D(x_real), D(x_fake.detach()))
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
-    loss_G = generator_loss_nonsaturating(D(x_fake))
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
+    """One D step and one G step of the library (``training.d_step``, ``training.g_step``)."""
+    x_fake = G(torch.randn(x_real.shape[0], latent_dim, device=x_real.device))
+    d_step(D, opt_D, x_real, x_fake)
+    g_step(D, opt_G, x_fake)
 
 
 def _linears(model: nn.Module) -> list[tuple[int, int]]:

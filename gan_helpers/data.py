@@ -105,9 +105,26 @@ def cache_lock(folder: Path, name: str = ".lock") -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _mirror(mirror: str | os.PathLike | None) -> Path | None:
-    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV)
-    return Path(mirror).expanduser().resolve() if mirror else None
+def mirror_folder(mirror: str | os.PathLike | None = None) -> Path | None:
+    """The mirror folder to seed the cache from: ``mirror``, else ``$GAN_DATA_MIRROR``, else None.
+
+    A mirror that is named but is not an existing folder raises MissingDataError: a typo in
+    the path must not fall through to a download or to "ready" from an old cache.
+    """
+    source = "the mirror argument"
+    if mirror is None:
+        mirror, source = os.environ.get(MIRROR_ENV) or None, f"${MIRROR_ENV}"
+        if mirror is None:
+            return None
+    if str(mirror).strip() == "":
+        raise MissingDataError(f"The data mirror given by {source} is an empty path: give the folder "
+                               "that holds MNIST/raw/*.gz (CI uses ../shared/data), or leave it out.")
+    path = Path(mirror).expanduser().resolve()
+    if not path.is_dir():
+        what = "is a file, not a folder" if path.exists() else "does not exist"
+        raise MissingDataError(f"The data mirror {path} (from {source}) {what}: give the folder that "
+                               "holds MNIST/raw/*.gz and horse2zebra/ (CI uses ../shared/data).")
+    return path
 
 
 def ensure_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
@@ -120,7 +137,7 @@ def ensure_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLik
     """
     root = Path(root) if root is not None else data_root()
     with cache_lock(root / "MNIST"):
-        return _ensure_mnist_locked(root, _mirror(mirror), download)
+        return _ensure_mnist_locked(root, mirror_folder(mirror), download)
 
 
 def _ensure_mnist_locked(root: Path, src: Path | None, download: bool) -> Path:

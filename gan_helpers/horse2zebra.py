@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, _mirror, atomic_copy, cache_lock,
+from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, mirror_folder, atomic_copy, cache_lock,
                    data_root, file_digest)
 
 URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
@@ -75,7 +75,7 @@ def _download(dst: Path) -> None:
     zpath.unlink()
 
 
-def ensure_horse2zebra(mirror: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
+def ensure_horse2zebra(root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
                        download: bool = True) -> Path:
     """Make sure the four folders are in ``<root>/horse2zebra`` and return that folder.
 
@@ -84,7 +84,7 @@ def ensure_horse2zebra(mirror: str | os.PathLike | None = None, root: str | os.P
     """
     dst = (Path(root) if root is not None else data_root()) / "horse2zebra"
     with cache_lock(dst.parent, ".horse2zebra.lock"):  # beside the folder: its layout stays the zip's
-        return _ensure_locked(dst, _mirror(mirror), download)
+        return _ensure_locked(dst, mirror_folder(mirror), download)
 
 
 def _ensure_locked(dst: Path, src: Path | None, download: bool) -> Path:
@@ -137,6 +137,6 @@ def load_horse2zebra(split: str = "trainA", size: int = 64, limit: int | None = 
         raise ValueError(f"size must be an int >= 8 pixels, got {size!r}")
     if limit is not None and limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
-    folder = ensure_horse2zebra(mirror, root, download) / split
+    folder = ensure_horse2zebra(root, mirror, download) / split
     files = _images(folder)[:limit]
     return torch.stack([load_image(f, size) for f in files]).to(device)

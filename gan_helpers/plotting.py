@@ -1,7 +1,11 @@
-"""Plotting helpers shared by the notebooks: image grids, loss curves, and a figure
-that updates in place by display id (works in JupyterLab and under nbval, where
+"""Plotting helpers shared by the notebooks and the widgets (used from notebook 01 on):
+image grids (as arrays, PNG bytes or files), figures as PNG bytes, loss curves, and a
+figure that updates in place by display id (works in JupyterLab and under nbval, where
 ``clear_output`` loops would pile up outputs)."""
 from __future__ import annotations
+
+import io
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +28,39 @@ def image_grid(x: torch.Tensor, nrow: int = 8, pad: int = 2, value_range=(-1.0, 
         grid[:, pad + r * (h + pad): pad + r * (h + pad) + h, pad + q * (w + pad): pad + q * (w + pad) + w] = x[i]
     arr = grid.permute(1, 2, 0).numpy()
     return arr[..., 0] if c == 1 else arr
+
+
+def _grid_image(images: torch.Tensor, nrow: int, scale: int):
+    from PIL import Image
+
+    if not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be a positive int, got {scale!r}")
+    im = Image.fromarray((np.clip(image_grid(images, nrow=nrow), 0, 1) * 255).astype(np.uint8))
+    return im.resize((im.width * scale, im.height * scale), Image.NEAREST) if scale > 1 else im
+
+
+def grid_png(images: torch.Tensor, nrow: int = 8, scale: int = 4) -> bytes:
+    """PNG bytes of a grid of ``images`` (N, C, H, W) in [-1, 1], enlarged ``scale`` times
+    (nearest neighbour, so pixels stay sharp in an ``ipywidgets.Image``)."""
+    buf = io.BytesIO()
+    _grid_image(images, nrow, scale).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int = 8, scale: int = 1) -> Path:
+    """Write a grid of ``images`` (N, C, H, W) in [-1, 1] as an image file (PNG or JPEG by suffix)."""
+    path = Path(path)
+    _grid_image(images, nrow, scale).save(path)
+    return path
+
+
+def figure_png(fig, dpi: int = 80, close: bool = True) -> bytes:
+    """PNG bytes of a matplotlib figure (for an ``ipywidgets.Image``); closes it by default."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    if close:
+        plt.close(fig)
+    return buf.getvalue()
 
 
 def show_images(x: torch.Tensor, nrow: int = 8, title: str | None = None, ax=None, figsize=None):

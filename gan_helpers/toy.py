@@ -1,7 +1,8 @@
 """Toy data for watching a GAN learn (notebook 02): a 1-D Gaussian, the ring of 8 Gaussians
 and the 5x5 grid of Gaussians (Metz et al. 2017, Unrolled GAN; Srivastava et al. 2017,
-VEEGAN), the mode-coverage metric of those papers, and the library's version of the
-training step that notebook 02 first writes out by hand (Goodfellow et al. 2014).
+VEEGAN), the mode-coverage metric of those papers, and ``ToyGAN``, which trains
+with the library's step (``training.d_step`` / ``g_step``) that notebook 02 first writes out
+by hand (Goodfellow et al. 2014).
 
 Mode coverage (VEEGAN protocol): draw 2,500 samples; a sample is *high quality* when it
 lies within 3 standard deviations of its nearest mode; a mode is *covered* when at least
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+from .training import History, d_step, g_step
 
 
 # --------------------------------------------------------------------------- data
@@ -95,34 +96,6 @@ def format_coverage(c: dict) -> str:
 
 
 # --------------------------------------------------------------------------- training
-def discriminator_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
-                       x_real: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """One D update: ascend log D(x_real) + log(1 - D(G(z))); G is held fixed (x_fake detached).
-
-    x_real (N, data_dim), z (N, latent_dim). Returns the loss (a detached scalar).
-    """
-    x_fake = G(z).detach()  # no gradient into G: this step only trains D
-    loss_D = discriminator_loss(D(x_real), D(x_fake))
-    opt_D.zero_grad()
-    loss_D.backward()
-    opt_D.step()
-    return loss_D.detach()
-
-
-def generator_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, z: torch.Tensor,
-                   non_saturating: bool = True) -> torch.Tensor:
-    """One G update through D: minimise -log D(G(z)) (non-saturating) or log(1 - D(G(z))).
-
-    z (N, latent_dim). Only ``opt_G`` steps; D's gradients are left for its next zero_grad.
-    """
-    logits_fake = D(G(z))  # no detach: the gradient must flow through D into G
-    loss_G = generator_loss_nonsaturating(logits_fake) if non_saturating else generator_loss_saturating(logits_fake)
-    opt_G.zero_grad()
-    loss_G.backward()
-    opt_G.step()
-    return loss_G.detach()
-
-
 def _check_n(n) -> None:
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"number of samples must be a positive int, got {n!r}")
@@ -162,14 +135,13 @@ class ToyGANConfig:
 class ToyGAN:
     """G, D, their optimisers and a loss history for one :class:`ToyGANConfig` on ``data``.
 
-    ``train()`` runs the same D-then-G step notebook 02 writes out by hand
-    (:func:`discriminator_step`, :func:`generator_step`); ``evaluate()`` measures coverage.
+    ``train()`` runs the same D-then-G step notebook 02 writes out by hand (the library's
+    :func:`~gan_helpers.training.d_step` and :func:`~gan_helpers.training.g_step`, with a
+    fresh z for each); ``evaluate()`` measures coverage.
     """
 
     def __init__(self, data: Mixture, cfg: ToyGANConfig | None = None, device: str | torch.device = "cpu"):
         from .models.toy import ToyDiscriminator, ToyGenerator
-        from .training import History
-
         self.data, self.cfg, self.device = data, (cfg or ToyGANConfig()).validate(), torch.device(device)
         c = self.cfg
         torch.manual_seed(c.seed)  # the initial weights
@@ -177,12 +149,12 @@ class ToyGAN:
         self.D = ToyDiscriminator(2, c.width, c.depth).to(self.device)
         self.opt_G = torch.optim.Adam(self.G.parameters(), c.lr_G, betas=(c.beta1, 0.999))
         self.opt_D = torch.optim.Adam(self.D.parameters(), c.lr_D, betas=(c.beta1, 0.999))
-        self.gen = torch.Generator().manual_seed(c.seed)  # data and noise, on the CPU
+        self.rng = torch.Generator().manual_seed(c.seed)  # data and noise, on the CPU
         self.history = History()
         self.step = 0
 
     def _z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.latent_dim, generator=self.gen).to(self.device)
+        return torch.randn(n, self.cfg.latent_dim, generator=self.rng).to(self.device)
 
     def train(self, steps: int | None = None, callback=None, every: int = 0) -> "ToyGAN":
         """Run ``steps`` G updates (default ``cfg.steps``), each after ``cfg.d_steps`` D updates.
@@ -195,9 +167,11 @@ class ToyGAN:
         n = self.cfg.batch_size
         for i in range(steps):
             for _ in range(self.cfg.d_steps):
-                x_real = self.data.sample(n, self.gen).to(self.device)
-                loss_D = discriminator_step(self.G, self.D, self.opt_D, x_real, self._z(n))
-            loss_G = generator_step(self.G, self.D, self.opt_G, self._z(n), self.cfg.non_saturating)
+                x_real = self.data.sample(n, self.rng).to(self.device)
+                with torch.no_grad():  # D's step: no graph through G is needed
+                    x_fake = self.G(self._z(n))
+                loss_D = d_step(self.D, self.opt_D, x_real, x_fake)["loss_D"]
+            loss_G = g_step(self.D, self.opt_G, self.G(self._z(n)), non_saturating=self.cfg.non_saturating)
             self.history.log(loss_D=loss_D, loss_G=loss_G)
             self.step += 1
             if loss_D.isnan() or loss_G.isnan():

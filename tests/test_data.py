@@ -19,8 +19,12 @@ def test_mirror_seeds_cache_and_loads(tmp_path, mnist_mirror):
     for name in data.MNIST_FILES:
         assert (tmp_path / "MNIST" / "raw" / name).exists()
     # the second load uses the cache only: no mirror needed any more
-    x2, _ = data.load_mnist(train=False, root=tmp_path, mirror=tmp_path / "nowhere", limit=100)
+    (tmp_path / "empty").mkdir()
+    x2, _ = data.load_mnist(train=False, root=tmp_path, mirror=tmp_path / "empty", limit=100)
     assert torch.equal(x2, x[:100])
+    # a mirror that is named but does not exist is an error, even with a full cache
+    with pytest.raises(data.MissingDataError, match="does not exist"):
+        data.load_mnist(train=False, root=tmp_path, mirror=tmp_path / "nowhere", limit=100)
 
 
 def test_cache_lock_makes_a_second_seeder_wait(tmp_path, mnist_mirror):

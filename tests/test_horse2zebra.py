@@ -64,7 +64,8 @@ def test_mirror_from_environment_variable(tmp_path, cache, monkeypatch):
 
 def test_missing_data_names_folders_url_and_mirror_variable(tmp_path, cache):
     with pytest.raises(MissingDataError) as err:
-        h2z.ensure_horse2zebra(mirror=tmp_path / "nowhere", download=False)
+        (tmp_path / "empty").mkdir()
+        h2z.ensure_horse2zebra(mirror=tmp_path / "empty", download=False)
     msg = str(err.value)
     for part in ("trainA", "testB", h2z.URL, "GAN_DATA_MIRROR"):
         assert part in msg

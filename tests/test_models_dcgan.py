@@ -6,7 +6,8 @@ from torch import nn
 
 from gan_helpers.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating
-from gan_helpers.models.dcgan import Discriminator, Generator, conv_transpose_out, summary, weights_init
+from gan_helpers.models.blocks import weights_init
+from gan_helpers.models.dcgan import Discriminator, Generator, conv_transpose_out, summary
 from gan_helpers.recipes import dcgan as recipe
 
 
@@ -106,9 +107,10 @@ def test_recipe_generate_is_seeded():
 
 def test_recipe_train_tiny(tmp_path, mnist_mirror, monkeypatch):
     monkeypatch.setenv("GAN_DATA_MIRROR", str(mnist_mirror))
-    cfg = recipe.Config(steps=2, batch_size=8, base_channels=4, latent_dim=8, limit=64, log_every=0,
-                        out=str(tmp_path / "dcgan_G.safetensors"))
-    G, extra = recipe.train(cfg)
+    cfg = recipe.Config(steps=2, batch_size=8, g_channels=4, d_channels=4, latent_dim=8, limit=64, log_every=0,
+                        eval_n=0, out=str(tmp_path / "dcgan_G.safetensors"))
+    r = recipe.train(cfg)
+    G, extra = r.model, r.info
     assert extra["steps"] == 2 and "--steps 2" in extra["command"]
     G2 = load_checkpoint(tmp_path / "dcgan_G.safetensors", Generator)
     assert G2.checkpoint_extra["command"] == extra["command"]

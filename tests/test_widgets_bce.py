@@ -80,7 +80,7 @@ def test_generator_loss_figure():
 def test_show_makes_a_live_figure_that_follows_the_sliders(capsys):
     panel = BCEPanel(p=0.3, y=1.0)            # live: no figure until show()
     assert panel.fig is None
-    panel.show()
+    panel._ipython_display_()
     assert panel.fig is not None
     panel.p.value = 0.6
     assert "0.60" in panel.fig.axes[0].get_title()

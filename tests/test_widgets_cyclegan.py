@@ -63,9 +63,9 @@ def test_slider_and_domain_toggle_drive_the_state(translator):
 
 def test_out_of_range_values_are_refused(translator):
     with pytest.raises(ValueError, match=r"\[0, 4\]"):
-        translator.show("A", 5)
+        translator.translate("A", 5)
     with pytest.raises(ValueError, match="domain"):
-        translator.show("C", 0)
+        translator.translate("C", 0)
 
 
 def test_upload_of_a_drawing_dark_on_light(translator):

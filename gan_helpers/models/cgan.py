@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .dcgan import _check_int, _norm
+from .blocks import check_int, norm2d
 
 
 def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -41,16 +41,16 @@ class ConditionalGenerator(nn.Module):
         super().__init__()
         for name, v in (("latent_dim", latent_dim), ("n_classes", n_classes),
                         ("base_channels", base_channels), ("img_channels", img_channels)):
-            _check_int(name, v)
+            check_int(name, v)
         self.config = dict(latent_dim=latent_dim, n_classes=n_classes, base_channels=base_channels,
                            img_channels=img_channels)
         self.latent_dim, self.n_classes = latent_dim, n_classes
         c = base_channels
         self.net = nn.Sequential(
             nn.ConvTranspose2d(latent_dim + n_classes, 4 * c, 7, 1, 0, bias=False),  # (N, 4c, 7, 7)
-            _norm(4 * c, True), nn.ReLU(True),
+            norm2d(4 * c, True), nn.ReLU(True),
             nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False),                   # (N, 2c, 14, 14)
-            _norm(2 * c, True), nn.ReLU(True),
+            norm2d(2 * c, True), nn.ReLU(True),
             nn.ConvTranspose2d(2 * c, img_channels, 4, 2, 1),                        # (N, 1, 28, 28)
             nn.Tanh(),
         )
@@ -74,7 +74,7 @@ class ConditionalDiscriminator(nn.Module):
     def __init__(self, n_classes: int = 10, base_channels: int = 32, img_channels: int = 1):
         super().__init__()
         for name, v in (("n_classes", n_classes), ("base_channels", base_channels), ("img_channels", img_channels)):
-            _check_int(name, v)
+            check_int(name, v)
         self.config = dict(n_classes=n_classes, base_channels=base_channels, img_channels=img_channels)
         self.n_classes, self.img_channels = n_classes, img_channels
         c = base_channels
@@ -82,7 +82,7 @@ class ConditionalDiscriminator(nn.Module):
             nn.Conv2d(img_channels + n_classes, c, 4, 2, 1),               # (N, c, 14, 14)
             nn.LeakyReLU(0.2, True),
             nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False),                      # (N, 2c, 7, 7)
-            _norm(2 * c, True), nn.LeakyReLU(0.2, True),
+            norm2d(2 * c, True), nn.LeakyReLU(0.2, True),
             nn.Conv2d(2 * c, 1, 7, 1, 0),                                  # (N, 1, 1, 1)
         )
 

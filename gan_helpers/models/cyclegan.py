@@ -15,14 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def init_weights(module: nn.Module, std: float = 0.02) -> None:
-    """The reference code's init: conv weights N(0, 0.02), biases 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+from .blocks import weights_init
 
 
 def _check_images(x: torch.Tensor, channels: int, multiple: int, who: str) -> None:
@@ -71,7 +64,7 @@ class ResnetGenerator(nn.Module):
             c //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(k, out_channels, 7), nn.Tanh()]  # (N, out, H, W)
         self.net = nn.Sequential(*layers)
-        init_weights(self)
+        self.apply(weights_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, self.config["in_channels"], 2 ** self.config["n_down"], "ResnetGenerator")
@@ -101,7 +94,7 @@ class PatchDiscriminator(nn.Module):
         layers += [nn.Conv2d(c, c_next, 4, stride=1, padding=1), nn.InstanceNorm2d(c_next), nn.LeakyReLU(0.2, True),
                    nn.Conv2d(c_next, 1, 4, stride=1, padding=1)]  # (N, 1, h, w): no sigmoid (LSGAN)
         self.net = nn.Sequential(*layers)
-        init_weights(self)
+        self.apply(weights_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         min_size = 2 ** self.config["n_layers"] * 4

@@ -7,22 +7,14 @@ The paper's guidelines, and where each one lives below:
   2. batch norm in both networks, except G's output layer and D's input layer;
   3. no fully connected hidden layers (z is projected to a 7x7 map by one transposed conv);
   4. ReLU in G with tanh at the output; 5. LeakyReLU(0.2) in D;
-plus the training settings: weights from N(0, 0.02) (``weights_init``), Adam lr 2e-4, beta1 0.5.
+plus the training settings: weights from N(0, 0.02) (``blocks.weights_init``), Adam lr 2e-4, beta1 0.5.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-
-def _check_int(name: str, value, low: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-
-def _norm(channels: int, batch_norm: bool) -> nn.Module:
-    # Guideline 2; the "no batch norm" failure mode of notebook 04 swaps it for identity.
-    return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
+from .blocks import check_int, norm2d, weights_init  # noqa: F401  (weights_init: used with this model)
 
 
 class Generator(nn.Module):
@@ -35,7 +27,7 @@ class Generator(nn.Module):
                  batch_norm: bool = True):
         super().__init__()
         for name, v in (("latent_dim", latent_dim), ("base_channels", base_channels), ("img_channels", img_channels)):
-            _check_int(name, v)
+            check_int(name, v)
         self.config = dict(latent_dim=latent_dim, base_channels=base_channels,
                            img_channels=img_channels, batch_norm=batch_norm)
         self.latent_dim = latent_dim
@@ -43,9 +35,9 @@ class Generator(nn.Module):
         self.net = nn.Sequential(
             # z seen as a 1x1 map; a 7x7 transposed conv is the "project and reshape" (guideline 3)
             nn.ConvTranspose2d(latent_dim, 4 * c, 7, 1, 0, bias=not batch_norm),  # (N, 4c, 7, 7)
-            _norm(4 * c, batch_norm), nn.ReLU(True),                              # guideline 4
+            norm2d(4 * c, batch_norm), nn.ReLU(True),                              # guideline 4
             nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=not batch_norm),       # (N, 2c, 14, 14)
-            _norm(2 * c, batch_norm), nn.ReLU(True),
+            norm2d(2 * c, batch_norm), nn.ReLU(True),
             nn.ConvTranspose2d(2 * c, img_channels, 4, 2, 1),                     # (N, 1, 28, 28)
             nn.Tanh(),                                     # no BN on the output; tanh -> [-1, 1]
         )
@@ -63,7 +55,7 @@ class Discriminator(nn.Module):
     def __init__(self, base_channels: int = 32, img_channels: int = 1, batch_norm: bool = True):
         super().__init__()
         for name, v in (("base_channels", base_channels), ("img_channels", img_channels)):
-            _check_int(name, v)
+            check_int(name, v)
         self.config = dict(base_channels=base_channels, img_channels=img_channels,
                            batch_norm=batch_norm)
         self.img_channels = img_channels
@@ -72,7 +64,7 @@ class Discriminator(nn.Module):
             nn.Conv2d(img_channels, c, 4, 2, 1),                           # (N, c, 14, 14): guideline 1
             nn.LeakyReLU(0.2, True),                                       # no BN on D's input (guideline 2), LeakyReLU (5)
             nn.Conv2d(c, 2 * c, 4, 2, 1, bias=not batch_norm),             # (N, 2c, 7, 7)
-            _norm(2 * c, batch_norm), nn.LeakyReLU(0.2, True),
+            norm2d(2 * c, batch_norm), nn.LeakyReLU(0.2, True),
             nn.Conv2d(2 * c, 1, 7, 1, 0),                                  # (N, 1, 1, 1): one logit
         )
 
@@ -80,20 +72,6 @@ class Discriminator(nn.Module):
         if x.ndim != 4 or tuple(x.shape[1:]) != (self.img_channels, 28, 28):
             raise ValueError(f"D expects images (N, {self.img_channels}, 28, 28), got {tuple(x.shape)}")
         return self.net(x).flatten(1)  # (N, 1) logits
-
-
-def weights_init(m: nn.Module) -> None:
-    """Radford et al.'s init: conv weights ~ N(0, 0.02); batch-norm scale ~ N(1, 0.02), shift 0.
-
-    Use as ``model.apply(weights_init)``.
-    """
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(m.weight, 0.0, 0.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-    elif isinstance(m, nn.BatchNorm2d):
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
 
 
 def conv_transpose_out(size: int, kernel: int, stride: int = 1, padding: int = 0,

@@ -1,8 +1,23 @@
 """Reproducible training recipes behind the shipped weights (one module per model).
 
-Each recipe module holds a ``Config`` dataclass (commented defaults), ``train(cfg)`` that
-trains with the project's own code and writes the checkpoint into ``data/pretrained``,
-and, for generators, ``load_pretrained(device)`` and ``generate(G, n, seed, device)``.
+Every recipe follows :mod:`gan_helpers.recipes.contract`: a ``Config`` dataclass
+(commented defaults, ``None`` for "not set"), ``train(cfg)`` returning a ``RecipeResult``,
+a fresh run folder by default and ``data/pretrained`` only with ``--ship``. Generator
+recipes also hold ``load_pretrained(device)`` and ``generate(G, n, seed, device)``.
 ``python -m gan_helpers train NAME --field value`` runs one; the README records the
 exact command behind each shipped file.
+
+``RECIPES`` is the table the command line uses; ``GENERATORS`` the recipes that can be
+sampled with ``python -m gan_helpers sample``.
 """
+from . import cgan, classifier, cyclegan, dcgan, digits_classifier, vanilla
+
+RECIPES = {
+    "classifier": classifier,
+    "digits_classifier": digits_classifier,
+    "vanilla": vanilla,
+    "dcgan": dcgan,
+    "cgan": cgan,
+    "cyclegan": cyclegan,
+}
+GENERATORS = {name: RECIPES[name] for name in ("vanilla", "dcgan", "cgan", "cyclegan")}

@@ -2,22 +2,21 @@
 
 A LeNet-style CNN (LeCun et al. 1998) trained on the 60k training images held as one
 tensor, with small random affine jitter so generated digits that are slightly off-centre
-are still read well. Writes ``data/pretrained/mnist_classifier.safetensors`` and records
-its sha256.
+are still read well. ``--ship`` writes ``data/pretrained/mnist_classifier.safetensors`` and
+records its sha256 (without it: a run folder, see ``recipes.contract``).
 
-    python -m gan_helpers train classifier --threads 1   # the shipped file: 99.21% test accuracy
+    python -m gan_helpers train classifier --threads 1 --ship   # the shipped file: 99.21% test accuracy
 """
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
 from ..data import batches, load_mnist
-from ..device import pick_device, seed_everything
+from .contract import RecipeResult, output_path, prepare, run_info, save_model
 from ..models.classifier import MNISTClassifier
 
 FILENAME = "mnist_classifier.safetensors"
@@ -33,10 +32,11 @@ class Config:
     lr: float = 2e-3            # Adam peak rate, one-cycle schedule
     jitter: float = 2.0         # max random shift in pixels (plus +-10 degrees rotation)
     seed: int = 0
-    device: str = "cpu"
-    threads: int = 0            # torch threads (0: torch's default; 1 is faster on a crowded CPU)
-    filename: str = FILENAME    # written into data/pretrained/
-    min_accuracy: float = 0.99  # refuse to ship a weaker classifier
+    device: str | None = None   # "cpu", "cuda", ... (None: the best available)
+    threads: int | None = None  # torch threads (None: torch's default; 1 is faster on a crowded CPU)
+    min_accuracy: float = 0.99  # refuse to save a weaker classifier
+    out: str | None = None      # checkpoint path (None: a new folder data/runs/classifier-<time>/)
+    ship: bool = False          # write into data/pretrained and SHA256SUMS
 
 
 def jitter_batch(x: torch.Tensor, max_shift: float, max_degrees: float = 10.0) -> torch.Tensor:
@@ -65,12 +65,10 @@ def accuracy(clf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size:
     return correct / len(x)
 
 
-def train(cfg: Config) -> dict:
-    """Train, evaluate on the 10k test images, save and record the checkpoint."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    gen = seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+def train(cfg: Config) -> RecipeResult:
+    """Train, evaluate on the 10k test images, save the checkpoint (see ``recipes.contract``)."""
+    path = output_path(cfg, "classifier", FILENAME)
+    device, rng = prepare(cfg)
     x, y = load_mnist(train=True, device=device)
     x_test, y_test = load_mnist(train=False, device=device)
     clf = MNISTClassifier(channels=cfg.channels, feature_dim=cfg.feature_dim, dropout=cfg.dropout).to(device)
@@ -80,7 +78,7 @@ def train(cfg: Config) -> dict:
     t0 = time.perf_counter()
     for epoch in range(cfg.epochs):
         clf.train()
-        for xb, yb in batches(x, y, batch_size=cfg.batch_size, generator=gen):
+        for xb, yb in batches(x, y, batch_size=cfg.batch_size, generator=rng):
             loss = F.cross_entropy(clf(jitter_batch(xb, cfg.jitter)), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -92,9 +90,7 @@ def train(cfg: Config) -> dict:
     clf.eval()
     if acc < cfg.min_accuracy:
         raise RuntimeError(f"test accuracy {acc:.4f} is below {cfg.min_accuracy}: not saving")
-    path = pretrained_dir() / cfg.filename
-    extra = {"recipe": "gan_helpers.recipes.classifier", "config": asdict(cfg), "test_accuracy": acc}
-    digest = save_checkpoint(clf.cpu(), path, clf.config, extra)
-    record_sha256(cfg.filename, digest)
-    print(f"test accuracy {acc:.4f}; wrote {path} (sha256 {digest})")
-    return {"test_accuracy": acc, "path": str(path), "sha256": digest}
+    info = run_info(cfg, "classifier", device, time.perf_counter() - t0, test_accuracy=acc)
+    digest = save_model(clf.cpu(), path, info)
+    print(f"test accuracy {acc:.4f}")
+    return RecipeResult(clf, path, digest, info, {"main": path})

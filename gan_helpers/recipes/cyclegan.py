@@ -7,11 +7,13 @@ lambda = 10, identity weight 0.5 * lambda, a pool of 50 past fakes per discrimin
 Adam (lr 2e-4, beta1 0.5), the learning rate constant for the first half of training
 and then decayed linearly to zero. Only the sizes are small (CPU).
 
-    python -m gan_helpers train cyclegan --threads 1 --log-every 500
-    python -m gan_helpers train cyclegan --threads 1 --log-every 500 --lambda-cycle 0 --filename cyclegan_digits_d1_nocycle.safetensors
+    python -m gan_helpers train cyclegan --threads 1 --log-every 500 --ship
+    python -m gan_helpers train cyclegan --threads 1 --log-every 500 --lambda-cycle 0 --ship
 
-Writes ``data/pretrained/<filename>`` with the metrics of ``evaluate`` in its metadata
-(``--log-every`` only changes how often the losses are printed).
+Writes the checkpoint with the metrics of ``evaluate`` in its metadata; with ``--ship`` into
+``data/pretrained/`` as ``cyclegan_digits_d1.safetensors``, or as
+``cyclegan_digits_d1_nocycle.safetensors`` when ``--lambda-cycle 0`` (the no-cycle twin of
+notebook 06). ``--log-every`` only changes how often the losses are printed.
 
 Why these sizes: keep-the-digit shares (``evaluate``, N=1000, the domain-B reader of
 this version) of runs of this recipe that differ only in the settings shown; one
@@ -34,18 +36,17 @@ and 75% of dark-on-light ones).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
 from ..checkpoints import load_pretrained as _load_shipped
-from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
 from ..data import load_mnist
-from ..device import pick_device, seed_everything
 from ..digits import mnist_to_rgb32, render_digits, rgb32_to_mnist
 from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
 from ..models.cyclegan import CycleGAN
 from ..pool import ImagePool
+from .contract import RecipeResult, output_path, prepare, run_info, save_model
 
 FILENAME = "cyclegan_digits_d1.safetensors"
 FILENAME_NOCYCLE = "cyclegan_digits_d1_nocycle.safetensors"
@@ -68,10 +69,11 @@ class Config:
     neighbours: float = 0.3     # chance of neighbouring digits at the edges in domain B
     eval_n: int = 1000          # images per direction for the keep-the-digit metrics
     seed: int = 0
-    device: str = "cpu"
-    filename: str = FILENAME    # written into data/pretrained/
+    device: str | None = None   # "cpu", "cuda", ... (None: the best available)
     log_every: int = 100
-    threads: int = 0            # torch CPU threads; 0 keeps torch's default (1 is fastest on a busy shared CPU)
+    threads: int | None = None  # torch CPU threads (None: torch's default; 1 is fastest on a busy shared CPU)
+    out: str | None = None      # checkpoint path (None: a new folder data/runs/cyclegan-<time>/)
+    ship: bool = False          # write into data/pretrained and SHA256SUMS
 
 
 def lr_factor(step: int, total_steps: int) -> float:
@@ -82,9 +84,9 @@ def lr_factor(step: int, total_steps: int) -> float:
     return max(0.0, 1.0 - (step - half) / max(1, total_steps - half))
 
 
-def domain_A_batch(x_mnist: torch.Tensor, batch_size: int, g: torch.Generator) -> torch.Tensor:
+def domain_A_batch(x_mnist: torch.Tensor, batch_size: int, rng: torch.Generator) -> torch.Tensor:
     """A random batch of MNIST (N, 1, 28, 28) as (batch, 3, 32, 32)."""
-    idx = torch.randint(0, len(x_mnist), (batch_size,), generator=g)
+    idx = torch.randint(0, len(x_mnist), (batch_size,), generator=rng)
     return mnist_to_rgb32(x_mnist[idx.to(x_mnist.device)])
 
 
@@ -149,8 +151,8 @@ def evaluate(model: CycleGAN, n: int = 1000, seed: int = 1, device: str | torch.
     clf_A = load_classifier(device)  # the project's MNIST classifier
     clf_B = load_digit_classifier(device)
     x, y = load_mnist(train=False, device=device)
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(x), generator=g)[:n].to(device)
+    rng = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(x), generator=rng)[:n].to(device)
     real_A, y_A = mnist_to_rgb32(x[idx]), y[idx]
     real_B, y_B = render_digits(n, seed=10_000 + seed, neighbours=neighbours, device=device)
     out = {"keep_AB": 0.0, "keep_BA": 0.0, "cycle_A": 0.0, "cycle_B": 0.0}
@@ -176,22 +178,20 @@ def colour_spread(images: torch.Tensor) -> float:
     return float(images.float().mean((2, 3)).std(0).mean())
 
 
-def train(cfg: Config) -> dict:
-    """Train, evaluate, save and record the checkpoint; returns the metrics."""
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    g = seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+def train(cfg: Config) -> RecipeResult:
+    """Train, evaluate and save the checkpoint (see ``recipes.contract``); ``.info["metrics"]``."""
+    path = output_path(cfg, "cyclegan", FILENAME_NOCYCLE if cfg.lambda_cycle == 0 else FILENAME)
+    device, rng = prepare(cfg)
     x_mnist, _ = load_mnist(train=True, device=device)  # labels are never used: unpaired
     model = CycleGAN(g_channels=cfg.g_channels, n_down=cfg.n_down, n_blocks=cfg.n_blocks,
                      d_channels=cfg.d_channels, d_layers=cfg.d_layers).to(device)
     opt_G, opt_D = make_optimizers(model, cfg.lr, cfg.beta1)
     scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: lr_factor(s, cfg.steps)) for o in (opt_G, opt_D)]
-    pool_A, pool_B = ImagePool(cfg.pool_size, g), ImagePool(cfg.pool_size, g)
+    pool_A, pool_B = ImagePool(cfg.pool_size, rng), ImagePool(cfg.pool_size, rng)
     t0 = time.perf_counter()
     running: dict[str, float] = {}
     for step in range(cfg.steps):
-        real_A = domain_A_batch(x_mnist, cfg.batch_size, g)
+        real_A = domain_A_batch(x_mnist, cfg.batch_size, rng)
         # Domain B: fresh rendered digits every step, seeded by the step (independent of A).
         real_B, _ = render_digits(cfg.batch_size, seed=cfg.seed * 1_000_003 + step, neighbours=cfg.neighbours,
                                   device=device)
@@ -209,13 +209,10 @@ def train(cfg: Config) -> dict:
     train_s = time.perf_counter() - t0
     metrics = evaluate(model, cfg.eval_n, seed=1, device=device, neighbours=cfg.neighbours)
     print("metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
-    path = pretrained_dir() / cfg.filename
-    extra = {"recipe": "gan_helpers.recipes.cyclegan", "config": asdict(cfg), "metrics": metrics,
-             "train_seconds": round(train_s)}
-    digest = save_checkpoint(model.cpu().eval(), path, model.config, extra)
-    record_sha256(cfg.filename, digest)
-    print(f"wrote {path} (sha256 {digest}) after {train_s:.0f} s of training")
-    return {**metrics, "path": str(path), "sha256": digest}
+    info = run_info(cfg, "cyclegan", device, train_s, steps=cfg.steps, metrics=metrics)
+    digest = save_model(model.cpu().eval(), path, info)
+    print(f"trained in {train_s:.0f} s")
+    return RecipeResult(model, path, digest, info, {"main": path})
 
 
 def load_pretrained(device: str | torch.device = "cpu", filename: str = FILENAME) -> CycleGAN:

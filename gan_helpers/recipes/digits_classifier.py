@@ -6,20 +6,19 @@ changes only colours is a *correct* translation, and a reader that only ever saw
 misreads many of them (measured: 71% of 2,000 painted MNIST test digits read right by the print-only
 reader). Tested on held-out renders and on painted MNIST *test* digits.
 
-    python -m gan_helpers train digits_classifier --threads 1
+    python -m gan_helpers train digits_classifier --threads 1 --ship
 
 Writes ``data/pretrained/digits_classifier.safetensors`` and records its sha256.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
-from ..device import pick_device, seed_everything
+from .contract import RecipeResult, output_path, prepare, run_info, save_model
 from ..data import load_mnist
 from ..digits import paint_mnist, render_digits
 from ..models.classifier_digits import FILENAME, DigitClassifier32
@@ -36,10 +35,11 @@ class Config:
     mnist_share: float = 0.5    # share of each batch that is MNIST handwriting painted like domain B
     test_n: int = 5000          # held-out rendered digits (another seed)
     seed: int = 0
-    device: str = "cpu"
-    threads: int = 0            # torch CPU threads; 0 keeps torch's default
-    filename: str = FILENAME
-    min_accuracy: float = 0.98  # refuse to ship a weaker classifier
+    device: str | None = None   # "cpu", "cuda", ... (None: the best available)
+    threads: int | None = None  # torch CPU threads (None: torch's default)
+    min_accuracy: float = 0.98  # refuse to save a weaker classifier
+    out: str | None = None      # checkpoint path (None: a new folder data/runs/digits_classifier-<time>/)
+    ship: bool = False          # write into data/pretrained and SHA256SUMS
 
 
 @torch.no_grad()
@@ -53,20 +53,18 @@ def accuracy(clf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size:
     return correct / len(x)
 
 
-def train(cfg: Config) -> dict:
-    """Train on fresh renders, test on held-out renders, save and record the checkpoint."""
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+def train(cfg: Config) -> RecipeResult:
+    """Train on fresh renders, test on held-out renders, save the checkpoint (see ``recipes.contract``)."""
     if not 0.0 <= cfg.mnist_share < 1.0:
         raise ValueError(f"mnist_share is a fraction in [0, 1), got {cfg.mnist_share}")
+    path = output_path(cfg, "digits_classifier", FILENAME)
+    device, _ = prepare(cfg)
     x_test, y_test = render_digits(cfg.test_n, seed=999_999, neighbours=cfg.neighbours, device=device)
     x_m, y_m = load_mnist(train=True)
     x_mt, y_mt = load_mnist(train=False)
     x_mt, y_mt = paint_mnist(x_mt[:cfg.test_n], seed=999_998).to(device), y_mt[:cfg.test_n].to(device)
     n_m = round(cfg.batch_size * cfg.mnist_share)
-    g = torch.Generator().manual_seed(cfg.seed)
+    rng = torch.Generator().manual_seed(cfg.seed)
     clf = DigitClassifier32(channels=cfg.channels, dropout=cfg.dropout).to(device)
     opt = torch.optim.Adam(clf.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps)
@@ -76,7 +74,7 @@ def train(cfg: Config) -> dict:
         xb, yb = render_digits(cfg.batch_size - n_m, seed=cfg.seed * 1_000_003 + step, neighbours=cfg.neighbours,
                                device=device)
         if n_m:
-            idx = torch.randint(0, len(x_m), (n_m,), generator=g)
+            idx = torch.randint(0, len(x_m), (n_m,), generator=rng)
             xb = torch.cat([xb, paint_mnist(x_m[idx], seed=cfg.seed * 1_000_003 + step).to(device)])
             yb = torch.cat([yb, y_m[idx].to(device)])
         loss = F.cross_entropy(clf(xb), yb)
@@ -92,10 +90,7 @@ def train(cfg: Config) -> dict:
     print(f"held-out accuracy: printed {acc:.4f}, painted MNIST test digits {acc_m:.4f}")
     if min(acc, acc_m) < cfg.min_accuracy:
         raise RuntimeError(f"held-out accuracy {min(acc, acc_m):.4f} is below {cfg.min_accuracy}: not saving")
-    path = pretrained_dir() / cfg.filename
-    extra = {"recipe": "gan_helpers.recipes.digits_classifier", "config": asdict(cfg), "test_accuracy": acc,
-             "test_accuracy_painted_mnist": acc_m, "train_seconds": round(time.perf_counter() - t0)}
-    digest = save_checkpoint(clf.cpu(), path, clf.config, extra)
-    record_sha256(cfg.filename, digest)
-    print(f"wrote {path} (sha256 {digest})")
-    return {"test_accuracy": acc, "test_accuracy_painted_mnist": acc_m, "path": str(path), "sha256": digest}
+    info = run_info(cfg, "digits_classifier", device, time.perf_counter() - t0, test_accuracy=acc,
+                    test_accuracy_painted_mnist=acc_m)
+    digest = save_model(clf.cpu(), path, info)
+    return RecipeResult(clf, path, digest, info, {"main": path})

@@ -13,7 +13,7 @@ import torch
 
 from ..latent import eval_mode, latent_dim_of
 from ..latent_arithmetic import analogy, jitter, mean_latent, parse_indices
-from .latent import to_png
+from ..plotting import grid_png
 
 
 class LatentArithmetic:
@@ -34,7 +34,7 @@ class LatentArithmetic:
         self.a_text = W.Text(value=a, description="A (+)")
         self.b_text = W.Text(value=b, description="B (−)")
         self.c_text = W.Text(value=c, description="C (+)")
-        self.grid_image = W.Image(format="png", value=to_png(self.samples, nrow=10, scale=scale))
+        self.grid_image = W.Image(format="png", value=grid_png(self.samples, nrow=10, scale=scale))
         self.result_image = W.Image(format="png")
         self.info = W.HTML()
         for t in (self.a_text, self.b_text, self.c_text):
@@ -70,7 +70,7 @@ class LatentArithmetic:
         self.result_z = analogy(self.z, *groups)                                # (D,)
         variants = jitter(self.result_z, self.n_variants)                       # (n_variants, D)
         self.result_images = self.generate(torch.cat([self.means, variants]))   # (3 + n_variants, C, H, W)
-        self.result_image.value = to_png(self.result_images, nrow=len(self.result_images), scale=self.scale)
+        self.result_image.value = grid_png(self.result_images, nrow=len(self.result_images), scale=self.scale)
         self.info.value = f"A = {groups[0]}, B = {groups[1]}, C = {groups[2]}"
 
     def _ipython_display_(self):

@@ -46,7 +46,7 @@ class _Figure:
 class _Panel:
     """Shared plumbing: sliders in ``ui``, a figure drawn by ``refresh()``.
 
-    ``live=True`` (notebooks): the figure appears with ``show()``. ``live=False``: an off-screen
+    ``live=True`` (notebooks): the figure appears when the panel is displayed. ``live=False``: an off-screen
     figure is drawn at once (tests, saving a PNG); ``figure=False``: no figure at all.
     """
     _ncols, _figsize = 2, (11, 3.6)
@@ -54,8 +54,8 @@ class _Panel:
     def _init_figure(self, figure: bool, live: bool) -> None:
         self._fig = _Figure(False, self._ncols, self._figsize) if figure and not live else None
 
-    def show(self) -> None:
-        """Display the sliders, then the live figure below them."""
+    def _ipython_display_(self) -> None:
+        """Display the sliders, then the live figure below them (the panel as a cell's last line)."""
         from IPython.display import display
 
         display(self.ui)
@@ -80,7 +80,7 @@ class BCEPanel(_Panel):
     """Sliders for p = D(x) and the label y; after every change ``state`` (a
     :class:`gan_helpers.theory.BCEPoint`), ``loss`` and ``grad`` (dL/dp) hold the new values.
 
-    ``panel.show()`` displays it; see :class:`_Panel` for ``live`` and ``figure``.
+    ``panel`` as the last line of a cell displays it; see :class:`_Panel` for ``live`` and ``figure``.
     """
 
     def __init__(self, p: float = 0.2, y: float = 1.0, figure: bool = True, live: bool = True):

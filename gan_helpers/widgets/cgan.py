@@ -14,7 +14,7 @@ import time
 import torch
 
 from ..latent import eval_mode, jacobian_metric, move
-from .latent import to_png
+from ..plotting import grid_png
 
 
 def _dims(G, latent_dim, n_classes) -> tuple[int, int]:
@@ -137,9 +137,9 @@ class ClassStylePanel:
         self.current_image = self.generate(z[None], torch.tensor([digit]))[0]              # (C, H, W)
         self.digits_images = self.generate(z[None].expand(self.n_classes, -1), torch.arange(self.n_classes))
         self.styles_images = self.generate(self.z_styles, torch.full((len(self.z_styles),), digit))
-        self.image.value = to_png(self.current_image[None], nrow=1, scale=self.scale)
-        self.digits_row.value = to_png(self.digits_images, nrow=self.n_classes, scale=2)
-        self.styles_row.value = to_png(self.styles_images, nrow=len(self.styles_images), scale=2)
+        self.image.value = grid_png(self.current_image[None], nrow=1, scale=self.scale)
+        self.digits_row.value = grid_png(self.digits_images, nrow=self.n_classes, scale=2)
+        self.styles_row.value = grid_png(self.styles_images, nrow=len(self.styles_images), scale=2)
         self.info.value = f"digit {digit} · |z| = {z.norm():.2f} · {1000 * (time.perf_counter() - t0):.0f} ms"
 
     def _ipython_display_(self):

@@ -3,7 +3,7 @@
 translation and the round trip back, side by side, for one or more models (e.g. with
 and without the cycle loss, on the same image).
 
-Headless use (tests): ``Translator.show(domain, index)`` and ``Translator.load_bytes(data)``
+Headless use (tests): ``Translator.translate(domain, index)`` and ``Translator.load_bytes(data)``
 set ``state`` exactly as the slider and the upload button do.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..digits import mnist_to_rgb32, rgb32_to_mnist
+from ..plotting import figure_png
 
 DOMAINS = ("A", "B")
 
@@ -91,13 +92,13 @@ class Translator:
         self.message = W.HTML()
         self.state: dict = {}
         self.domain.observe(self._on_domain, names="value")
-        self.index.observe(lambda ch: self.show(self.domain.value, ch["new"]), names="value")
+        self.index.observe(lambda ch: self.translate(self.domain.value, ch["new"]), names="value")
         self.upload.observe(self._on_upload, names="value")
-        self.widget = W.VBox([W.HBox([self.domain, self.index, self.upload]), self.message, self.image])
-        self.show("A", 0)
+        self.ui = W.VBox([W.HBox([self.domain, self.index, self.upload]), self.message, self.image])
+        self.translate("A", 0)
 
     # --- the logic, driven by the widgets or directly -------------------------------------
-    def show(self, domain: str, index: int) -> dict:
+    def translate(self, domain: str, index: int) -> dict:
         """Translate image ``index`` of ``domain`` ("A" or "B")."""
         if domain not in DOMAINS:
             raise ValueError(f"domain must be 'A' or 'B', got {domain!r}")
@@ -155,10 +156,7 @@ class Translator:
                 ax.set_xticks([]), ax.set_yticks([])
             axes[r][0].set_ylabel(name, fontsize=9)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        self.image.value = buf.getvalue()
+        self.image.value = figure_png(fig)
         label = "" if s["label"] is None else f", true digit {s['label']}"
         self.message.value = f"<b>{s['source']}</b>{label}"
 
@@ -166,7 +164,7 @@ class Translator:
         n = len(self.images[change["new"]])
         self.index.value = min(self.index.value, n - 1)
         self.index.max = n - 1
-        self.show(change["new"], self.index.value)
+        self.translate(change["new"], self.index.value)
 
     def _on_upload(self, change) -> None:
         files = change["new"]
@@ -180,3 +178,7 @@ class Translator:
 
 def _said(pred: int | None) -> str:
     return "" if pred is None else f", reads {pred}"
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.ui)

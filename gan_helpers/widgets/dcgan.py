@@ -9,16 +9,14 @@ channels of a 4x thinner G, with a 5x learning rate). Headless use (tests): ``ga
 """
 from __future__ import annotations
 
-import io
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
-from ..data import batches
-from ..losses import discriminator_loss, generator_loss_nonsaturating
-from ..models.dcgan import Discriminator, Generator, weights_init
-from ..training import History, steps as steps_of
+from ..mnist_loop import GANSchedule, fit
+from ..models.blocks import weights_init
+from ..models.dcgan import Discriminator, Generator
+from ..plotting import figure_png
 
 
 @dataclass
@@ -30,7 +28,7 @@ class FailureMode:
     d_channels_factor: float = 1.0   # D's base channels = base * factor
     lr_G: float = 2e-4
     lr_D: float = 2e-4
-    betas: tuple = field(default=(0.5, 0.999))
+    beta1: float = 0.5          # Adam beta1 (beta2 is 0.999)
 
 
 def failure_modes() -> list[FailureMode]:
@@ -58,34 +56,19 @@ def run_mode(mode: FailureMode, x_real_all: torch.Tensor, n_steps: int = 300, ba
         raise ValueError(f"x_real_all must be (N, 1, 28, 28), got {tuple(x_real_all.shape)}")
     device = torch.device(device)
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed)
     G = Generator(latent_dim, max(1, round(base_channels * mode.g_channels_factor)), batch_norm=mode.batch_norm).to(device)
     D = Discriminator(max(1, round(base_channels * mode.d_channels_factor)), batch_norm=mode.batch_norm).to(device)
     G.apply(weights_init)
     D.apply(weights_init)
-    opt_G = torch.optim.Adam(G.parameters(), lr=mode.lr_G, betas=mode.betas)
-    opt_D = torch.optim.Adam(D.parameters(), lr=mode.lr_D, betas=mode.betas)
-    z_fixed = torch.randn(n_samples, latent_dim, generator=gen).to(device)
-    hist = History()
-    t0 = time.perf_counter()
-    for x_real in steps_of(lambda: batches(x_real_all, batch_size=batch_size, generator=gen), n_steps):
-        x_real = x_real.to(device)
-        x_fake = G(torch.randn(len(x_real), latent_dim, device=device))
-        logits_real, logits_fake = D(x_real), D(x_fake.detach())
-        loss_D = discriminator_loss(logits_real, logits_fake)
-        opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        opt_D.step()
-        loss_G = generator_loss_nonsaturating(D(x_fake))
-        opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        opt_G.step()
-        hist.log(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
-                 D_G_z=torch.sigmoid(logits_fake).mean())
+    z_fixed = torch.randn(n_samples, latent_dim, generator=rng).to(device)
+    sched = GANSchedule(steps=n_steps, batch_size=batch_size, lr_G=mode.lr_G, lr_D=mode.lr_D,
+                        beta1=mode.beta1, ema_decay=None, log_every=0)
+    hist, _, seconds = fit(G, D, sched, x_real_all.to(device), rng)  # the recipes' loop and step
     G.eval()
     with torch.no_grad():
         samples = G(z_fixed).cpu()
-    return {"history": hist.as_dict(), "samples": samples, "seconds": time.perf_counter() - t0}
+    return {"history": hist.as_dict(), "samples": samples, "seconds": seconds}
 
 
 def plot_result(name: str, result: dict, smooth: int = 10):
@@ -122,7 +105,7 @@ class FailureGallery:
         self.info = W.HTML()
         self.image = W.Image(format="png")
         self.run_button.on_click(lambda _: self.run(self.mode.value, self.steps_slider.value))
-        self.mode.observe(lambda _c: self.show(self.mode.value), names="value")
+        self.mode.observe(lambda _c: self.select(self.mode.value), names="value")
         self.ui = W.VBox([W.HBox([self.mode, self.steps_slider, self.run_button]), self.info, self.image])
 
     def run(self, name: str, n_steps: int | None = None) -> dict:
@@ -135,7 +118,7 @@ class FailureGallery:
             self.info.value = f"training {name!r} for {n_steps} steps..."
             self.results[name] = run_mode(self.modes[name], self.x_real_all, n_steps, self.base_channels,
                                           batch_size=self.batch_size, seed=self.seed, device=self.device)
-        self.show(name)
+        self.select(name)
         return self.results[name]
 
     def run_all(self, n_steps: int | None = None) -> dict[str, dict]:
@@ -143,9 +126,8 @@ class FailureGallery:
             self.run(name, n_steps)
         return self.results
 
-    def show(self, name: str) -> None:
-        import matplotlib.pyplot as plt
-
+    def select(self, name: str) -> None:
+        """Show the curves and samples of failure mode ``name`` (trained or not yet)."""
         m = self.modes[name]
         if name not in self.results:
             self.info.value = f"<b>{name}</b>: {m.description} Not trained yet: press the button."
@@ -156,10 +138,7 @@ class FailureGallery:
         self.info.value = (f"<b>{name}</b>: {m.description} Last 50 steps: loss_D {sum(h['loss_D'][-50:]) / len(h['loss_D'][-50:]):.2f},"
                            f" D(G(z)) {sum(h['D_G_z'][-50:]) / len(h['D_G_z'][-50:]):.2f} ({r['seconds']:.0f} s)")
         fig = plot_result(name, r)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        self.image.value = buf.getvalue()
+        self.image.value = figure_png(fig)
 
     def _ipython_display_(self):
         from IPython.display import display

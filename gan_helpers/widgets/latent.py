@@ -10,7 +10,6 @@ and read ``panel.current_z`` / ``panel.current_image``.
 """
 from __future__ import annotations
 
-import io
 import time
 from typing import Callable
 
@@ -18,19 +17,7 @@ import numpy as np
 import torch
 
 from ..latent import eval_mode, latent_dim_of, lerp, move, principal_directions, slerp
-from ..plotting import image_grid
-
-
-def to_png(images: torch.Tensor, nrow: int = 8, scale: int = 4) -> bytes:
-    """PNG bytes of a grid of ``images`` (N, C, H, W) in [-1, 1], enlarged ``scale`` times."""
-    from PIL import Image
-
-    arr = (np.clip(image_grid(images, nrow=nrow), 0, 1) * 255).astype(np.uint8)
-    im = Image.fromarray(arr)
-    im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+from ..plotting import grid_png
 
 
 class LatentExplorer:
@@ -159,7 +146,7 @@ class LatentExplorer:
     def _render(self) -> None:
         t0 = time.perf_counter()
         self.current_image = self.generate(self.current_z[None])[0]        # (C, H, W)
-        self.image.value = to_png(self.current_image[None], nrow=1, scale=self.scale)
+        self.image.value = grid_png(self.current_image[None], nrow=1, scale=self.scale)
         self.last_render_s = time.perf_counter() - t0
         self.info.value = (f"|z| = {self.current_z.norm():.2f} (typical √D = {self.latent_dim ** 0.5:.1f})"
                            f" · {1000 * self.last_render_s:.0f} ms")
@@ -169,7 +156,7 @@ class LatentExplorer:
         path = self._interp(ts)                                            # (n_path, latent_dim)
         self.path_images = self.generate(path)
         self.path_norms = path.norm(dim=1).cpu()
-        self.path_image.value = to_png(self.path_images, nrow=self.n_path, scale=2)
+        self.path_image.value = grid_png(self.path_images, nrow=self.n_path, scale=2)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -1,0 +1,176 @@
+"""The training loop behind the three shipped MNIST generators (vanilla, DCGAN, conditional
+GAN): Goodfellow et al. (2014)'s alternating updates (``training.d_step`` / ``g_step``) on
+batches drawn by indexing MNIST held as one tensor, with an optional exponential moving
+average of G (Yazici et al. 2019). Notebooks 03-05 write the same loop out by hand; this
+module only lets the three recipes share one copy of it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .data import batches
+from .training import EMA, History, d_step, g_step, recalibrate_batchnorm, steps
+
+
+@dataclass
+class GANSchedule:
+    """The knobs of :func:`fit` that every MNIST GAN recipe shares (the recipes' Configs carry them)."""
+    steps: int = 10000         # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128)
+    batch_size: int = 128
+    lr_G: float = 2e-4         # Adam learning rate of G (Radford et al. 2015)
+    lr_D: float = 2e-4         # Adam learning rate of D (a different one: Heusel et al.'s two time scales)
+    beta1: float = 0.5         # Adam beta1 (0.9 makes the game oscillate more)
+    ema_decay: float | None = 0.999  # average of G's weights (None: no averaging)
+    log_every: int = 1000      # print losses every N steps (0: never)
+    eval_every: int = 0        # MNIST-FID of raw and averaged G every N steps (0: only at the end)
+
+
+def sample_inputs(G: nn.Module, n: int, device, n_classes: int | None, rng: torch.Generator | None = None):
+    """A function returning one batch of G's inputs: ``(z,)`` or ``(z, y)`` with uniform labels."""
+    def draw():
+        z = torch.randn(n, G.latent_dim, generator=rng).to(device)
+        if n_classes is None:
+            return (z,)
+        return z, torch.randint(0, n_classes, (n,), generator=rng).to(device)
+    return draw
+
+
+def fit(G: nn.Module, D: nn.Module, sched: GANSchedule, x_all: torch.Tensor, rng: torch.Generator,
+        y_all: torch.Tensor | None = None, n_classes: int | None = None, evaluate=None,
+        log_window: int = 100) -> tuple[History, EMA | None, float]:
+    """Train G and D for ``sched.steps`` steps; returns (history, EMA of G or None, seconds).
+
+    x_all: (N, 1, 28, 28) in [-1, 1] on the training device; ``rng`` orders the batches. With
+    labels ``y_all`` (N,) and ``n_classes`` the game is conditional (Mirza and Osindero 2014).
+    ``evaluate(step, G, ema)`` is called every ``sched.eval_every`` steps (for progress logs).
+    """
+    conditional = y_all is not None
+    if conditional and not n_classes:
+        raise ValueError("a conditional run (y_all given) needs n_classes")
+    device = x_all.device
+    opt_G = torch.optim.Adam(G.parameters(), lr=sched.lr_G, betas=(sched.beta1, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=sched.lr_D, betas=(sched.beta1, 0.999))
+    ema = EMA(G, sched.ema_decay) if sched.ema_decay else None
+    tensors = (x_all, y_all) if conditional else (x_all,)
+    draw = sample_inputs(G, sched.batch_size, device, n_classes if conditional else None)
+    hist = History()
+    t0 = time.perf_counter()
+    G.train(), D.train()
+    for step, batch in enumerate(steps(lambda: batches(*tensors, batch_size=sched.batch_size, generator=rng),
+                                       sched.steps), start=1):
+        x_real, y_real = batch if conditional else (batch, None)
+        z, *y = draw()
+        y_fake = y[0] if conditional else None       # labels the fakes are asked to show
+        x_fake = G(z, *y)                             # (N, 1, 28, 28)
+        out = d_step(D, opt_D, x_real, x_fake, y_real, y_fake)
+        loss_G = g_step(D, opt_G, x_fake, y_fake)
+        if ema is not None:
+            ema.update(G)
+        hist.log(loss_G=loss_G, **out)
+        if sched.log_every and (step % sched.log_every == 0 or step == sched.steps):
+            w = log_window
+            print(f"step {step:6d}/{sched.steps}  loss_D {hist.last('loss_D', w):.3f}  loss_G "
+                  f"{hist.last('loss_G', w):.3f}  D(x) {hist.last('D_x', w):.2f}  D(G(z)) "
+                  f"{hist.last('D_G_z', w):.2f}  {time.perf_counter() - t0:7.1f} s", flush=True)
+        if evaluate is not None and sched.eval_every and step % sched.eval_every == 0 and step < sched.steps:
+            evaluate(step, G, ema)
+            G.train()
+    return hist, ema, time.perf_counter() - t0
+
+
+def averaged_generator(ema: EMA, G: nn.Module, device, n_classes: int | None, seed: int = 0) -> nn.Module:
+    """The EMA copy of G with batch-norm statistics re-estimated for its weights, in eval mode."""
+    rng = torch.Generator().manual_seed(seed)
+    return recalibrate_batchnorm(ema.model, sample_inputs(G, 500, device, n_classes, rng))
+
+
+@torch.no_grad()
+def generate_unconditional(G: nn.Module, n: int, seed: int = 0, device: str | torch.device = "cpu",
+                           batch_size: int = 1000) -> tuple[torch.Tensor, None]:
+    """``n`` images (n, C, H, W) in [-1, 1] from z ~ N(0, I) drawn with ``seed``; labels None."""
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
+    G = G.to(device).eval()
+    return torch.cat([G(zb.to(device)).cpu() for zb in z.split(batch_size)]), None
+
+
+@dataclass
+class MNISTGANConfig(GANSchedule):
+    """Fields every MNIST GAN recipe has besides the schedule (recipes subclass this)."""
+    seed: int = 0              # seeds z, the batch order and the init
+    limit: int | None = None   # use only the first N training images (None: all 60,000)
+    device: str | None = None  # "cpu", "cuda", ... (None: the best available)
+    threads: int | None = None  # torch CPU threads (None: torch's default)
+    eval_n: int = 10000        # samples for MNIST-FID and the other scores (0: skip the evaluation)
+    out: str | None = None     # checkpoint path (None: a new folder data/runs/<recipe>-<time>/)
+    ship: bool = False         # write into data/pretrained and SHA256SUMS (the shipped files)
+
+
+def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, G: nn.Module, D: nn.Module,
+                 generate, n_classes: int | None = None):
+    """The skeleton the three MNIST GAN recipes share: load MNIST, :func:`fit`, score the raw
+    and the averaged G on ``cfg.eval_n`` samples (``generate(G, n, seed)``), write the main
+    checkpoint (the averaged G when ``cfg.ema_decay`` is set) and the raw G beside it as
+    ``<name>_raw.safetensors``. Returns a :class:`~gan_helpers.recipes.contract.RecipeResult`."""
+    from .data import load_mnist
+    from .recipes.contract import RecipeResult, output_path, prepare, run_info, save_model
+
+    if cfg.steps <= 0 or cfg.batch_size <= 0:
+        raise ValueError(f"steps and batch_size must be positive, got {cfg.steps}, {cfg.batch_size}")
+    if cfg.eval_n and cfg.eval_n < 2:
+        raise ValueError(f"eval_n must be 0 (skip) or at least 2, got {cfg.eval_n}")
+    path = output_path(cfg, recipe, filename)   # checked before any work is done
+    device, rng = prepare(cfg)
+    x_all, y_all = load_mnist(train=True, device=device, limit=cfg.limit)
+    G.to(device), D.to(device)
+
+    def score(model: nn.Module) -> dict:
+        from .metrics import evaluate_generator
+        images, labels = generate(model, cfg.eval_n, 0, device)
+        r = evaluate_generator(images, labels, n=cfg.eval_n)
+        keep = ("n", "fid", "fid_floor", "covered", "confident", "label_accuracy", "per_class")
+        return {k: r[k] for k in keep if k in r}
+
+    def progress(step, G_now, ema):
+        from .metrics import format_report
+        if not cfg.eval_n:
+            return
+        print(f"  eval at step {step}: raw G {format_report(score(G_now.eval()))}", flush=True)
+        if ema is not None:
+            avg = averaged_generator(ema, G_now, device, n_classes)
+            print(f"  eval at step {step}: EMA G {format_report(score(avg))}", flush=True)
+
+    hist, ema, seconds = fit(G, D, cfg, x_all, rng, y_all if n_classes else None, n_classes, evaluate=progress)
+    G.eval()
+    final = averaged_generator(ema, G, device, n_classes) if ema is not None else G
+    info = run_info(cfg, recipe, device, seconds, steps=cfg.steps,
+                    epochs=round(cfg.steps * cfg.batch_size / len(x_all), 2),
+                    final_loss_D=hist.last("loss_D", 100), final_loss_G=hist.last("loss_G", 100),
+                    averaged=ema is not None, ema_decay=cfg.ema_decay)
+    raw_metrics = avg_metrics = None
+    if cfg.eval_n:
+        from .metrics import format_report
+        raw_metrics = score(G)
+        print(f"raw G:      {format_report(raw_metrics)}")
+        if ema is not None:
+            avg_metrics = score(final)
+            print(f"averaged G: {format_report(avg_metrics)}")
+    files = {}
+    if ema is not None:
+        raw_path = path.with_name(path.stem + "_raw" + path.suffix)
+        save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": raw_metrics})
+        files["raw"] = raw_path
+    main_metrics = avg_metrics if ema is not None else raw_metrics
+    info["metrics"] = main_metrics
+    if ema is not None:
+        info["raw_metrics"] = raw_metrics
+    final = final.cpu().eval()
+    digest = save_model(final, path, info)
+    files["main"] = path
+    print(f"trained in {seconds:.0f} s on {device}")
+    return RecipeResult(final, path, digest, info, files)

@@ -1,0 +1,104 @@
+"""The one contract every recipe follows (used by ``python -m gan_helpers train``).
+
+A recipe module holds a ``Config`` dataclass (commented defaults; ``None`` means "not set")
+with at least ``seed``, ``device``, ``threads``, ``out`` and ``ship``, and ``train(cfg)``
+returning a :class:`RecipeResult`. Where a result is written:
+
+* ``--ship``: into ``data/pretrained/`` with its line in ``SHA256SUMS`` (the shipped files);
+* ``--out PATH``: exactly there;
+* neither: a fresh run folder ``data/runs/<recipe>-<time>/`` (printed), so a trial run
+  never touches the shipped weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
+from ..device import pick_device
+
+
+@dataclass
+class RecipeResult:
+    """What ``train(cfg)`` returns: the trained model, where it was written, and what it recorded."""
+    model: nn.Module
+    path: Path
+    sha256: str
+    info: dict = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # every file written, by role
+
+
+def command_of(cfg, recipe: str) -> str:
+    """The CLI command that reproduces ``cfg`` (only the fields that differ from the defaults)."""
+    default = type(cfg)()
+    flags = []
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if v == getattr(default, f.name) or f.name == "out":
+            continue
+        flag = f"--{f.name.replace('_', '-')}"
+        flags.append(flag if isinstance(v, bool) and v else f"{flag} {v}")
+    return " ".join([f"python -m gan_helpers train {recipe}", *flags])
+
+
+def run_folder(cfg, recipe: str) -> Path:
+    """The folder a run writes into (see the module docstring); created."""
+    if getattr(cfg, "ship", False):
+        if getattr(cfg, "out", None):
+            raise ValueError("give either --ship (write the shipped files) or --out PATH, not both")
+        folder = pretrained_dir()
+    elif getattr(cfg, "out", None):
+        folder = Path(cfg.out).expanduser().parent
+    else:
+        from ..data import data_root
+        folder = data_root() / "runs" / f"{recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def output_path(cfg, recipe: str, filename: str) -> Path:
+    """Where the main checkpoint goes: ``cfg.out`` if set, else ``run_folder(...) / filename``."""
+    if getattr(cfg, "out", None) and not getattr(cfg, "ship", False):
+        path = Path(cfg.out).expanduser()
+        if path.is_dir():
+            raise ValueError(f"--out {path} is a folder; give a file name such as {path / filename}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+    return run_folder(cfg, recipe) / filename
+
+
+def save_model(model: nn.Module, path: Path, extra: dict) -> str:
+    """Write ``model``'s checkpoint; a file in ``data/pretrained`` also gets its SHA256SUMS line."""
+    digest = save_checkpoint(model, path, model.config, extra)
+    if path.resolve().parent == pretrained_dir().resolve():
+        record_sha256(path.name, digest)
+    print(f"wrote {path} (sha256 {digest})", flush=True)
+    return digest
+
+
+def prepare(cfg) -> tuple[torch.device, torch.Generator]:
+    """Apply ``cfg.threads``, pick ``cfg.device`` (None: the best available) and seed everything."""
+    from ..device import seed_everything
+    if cfg.threads is not None:
+        if not isinstance(cfg.threads, int) or cfg.threads < 1:
+            raise ValueError(f"threads must be a positive int or None, got {cfg.threads!r}")
+        torch.set_num_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    return device, seed_everything(cfg.seed)
+
+
+def run_info(cfg, recipe: str, device: torch.device, seconds: float, **more) -> dict:
+    """What every checkpoint records about the run that made it."""
+    info = {"recipe": f"gan_helpers.recipes.{recipe}", "command": command_of(cfg, recipe),
+            "config": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("out", "ship")},
+            "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "device": str(device)}
+    if device.type == "cuda":
+        info["device_name"] = torch.cuda.get_device_name(device)
+    info.update(more)
+    return info
