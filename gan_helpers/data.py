@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -76,10 +77,17 @@ def atomic_copy(src: Path, dst: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)  # copyfile: the mirror may be read-only, the cache must not be
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: a cache shared by a class must be readable
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -175,25 +183,51 @@ def _missing_message(raw: Path, missing: list[str], err: Exception | None) -> st
     return msg
 
 
+# idx files (LeCun et al.): magic (0, 0, type 0x08 = uint8, ndim), ndim sizes, then the data.
+MNIST_SPLITS = {True: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60000),
+                False: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000)}
+
+
+def read_idx(path: Path, shape: tuple[int, ...]) -> torch.Tensor:
+    """A gzipped idx file as a uint8 tensor of ``shape``; anything else raises CorruptDataError."""
+    import gzip
+
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:
+        raise CorruptDataError(f"{path} cannot be decompressed ({err}): delete it and seed the cache again.") from err
+    ndim = len(shape)
+    head = 4 + 4 * ndim
+    magic = raw[:4]
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) < head or magic != bytes([0, 0, 8, ndim]) or dims != shape or len(raw) != head + math.prod(shape):
+        raise CorruptDataError(f"{path} is not the expected idx file (header {magic.hex()} {dims}, "
+                               f"{len(raw)} bytes; expected shape {shape}): delete it and seed the cache again.")
+    return torch.frombuffer(bytearray(raw[head:]), dtype=torch.uint8).view(shape)
+
+
 def load_mnist(train: bool = True, device: str | torch.device = "cpu", limit: int | None = None,
                root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """One split as tensors on ``device``: images (N, 1, 28, 28) in [-1, 1], labels (N,) int64.
 
-    No per-item PIL transform: the uint8 array torchvision reads is scaled in one go.
-    ``limit`` keeps the first N images (smoke mode).
+    Read straight from the cached ``.gz`` archives that ``ensure_mnist`` has just checked
+    against their MD5 sums (what is verified is what is read), with no per-item PIL
+    transform: the uint8 array is scaled in one go. ``limit`` keeps the first N images.
     """
-    from torchvision.datasets import MNIST
-
-    root = ensure_mnist(root, mirror)
-    ds = MNIST(str(root), train=train, download=False)
-    x, y = ds.data, ds.targets
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0):
+        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    raw = ensure_mnist(root, mirror) / "MNIST" / "raw"
+    images_gz, labels_gz, n = MNIST_SPLITS[bool(train)]
+    x = read_idx(raw / images_gz, (n, 28, 28))
+    y = read_idx(raw / labels_gz, (n,))
+    if int(y.max()) > 9:
+        raise CorruptDataError(f"{raw / labels_gz} holds label {int(y.max())}; MNIST labels are 0-9.")
     if limit is not None:
-        if limit <= 0:
-            raise ValueError(f"limit must be positive, got {limit}")
         x, y = x[:limit], y[:limit]
     x = x.to(device=device).unsqueeze(1).float().div_(127.5).sub_(1.0)  # (N, 1, 28, 28) in [-1, 1]
-    return x, y.to(device)
+    return x, y.long().to(device)
 
 
 def batches(x: torch.Tensor, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True,

@@ -88,6 +88,13 @@ def averaged_generator(ema: EMA, G: nn.Module, device, n_classes: int | None, se
     return recalibrate_batchnorm(ema.model, sample_inputs(G, 500, device, n_classes, rng))
 
 
+def load_shipped_generator(cls: type, filename: str, raw_filename: str, device="cpu", raw: bool = False) -> nn.Module:
+    """A shipped generator (sha256 checked) in eval mode on ``device``: the averaged G, or with
+    ``raw=True`` the last training iterate of the same run."""
+    from .checkpoints import load_pretrained
+    return load_pretrained(raw_filename if raw else filename, cls, map_location=device)
+
+
 @torch.no_grad()
 def generate_unconditional(G: nn.Module, n: int, seed: int = 0, device: str | torch.device = "cpu",
                            batch_size: int = 1000) -> tuple[torch.Tensor, None]:

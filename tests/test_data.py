@@ -121,3 +121,48 @@ def test_batches_reject_bad_input():
         list(data.batches(torch.zeros(4, 2), torch.zeros(3), batch_size=2))
     with pytest.raises(ValueError, match="batch_size"):
         list(data.batches(torch.zeros(4, 2), batch_size=0))
+
+
+def test_what_is_read_is_the_verified_archive(tmp_path, mnist_mirror):
+    """A damaged *extracted* file (label 200, random bytes, truncation) changes nothing: the
+    loader reads the MD5-checked .gz archives."""
+    x0, y0 = data.load_mnist(train=False, root=tmp_path, mirror=mnist_mirror)
+    raw = tmp_path / "MNIST" / "raw"
+    for name in ("t10k-labels-idx1-ubyte", "t10k-images-idx3-ubyte"):
+        if (raw / name).exists():
+            (raw / name).write_bytes((raw / name).read_bytes()[:100])
+    x1, y1 = data.load_mnist(train=False, root=tmp_path)
+    assert torch.equal(x0, x1) and torch.equal(y0, y1)
+
+
+def test_read_idx_names_a_damaged_archive(tmp_path):
+    good = bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + bytes([1, 2, 3])
+    p = tmp_path / "labels.gz"
+    p.write_bytes(gzip.compress(good))
+    assert data.read_idx(p, (3,)).tolist() == [1, 2, 3]
+    p.write_bytes(gzip.compress(good[:-1]))                      # truncated
+    with pytest.raises(CorruptDataError, match="labels.gz is not the expected idx file"):
+        data.read_idx(p, (3,))
+    p.write_bytes(gzip.compress(bytes([0, 0, 9, 1]) + good[4:]))  # wrong type code
+    with pytest.raises(CorruptDataError, match="not the expected idx"):
+        data.read_idx(p, (3,))
+    p.write_bytes(b"not gzip at all")
+    with pytest.raises(CorruptDataError, match="cannot be decompressed"):
+        data.read_idx(p, (3,))
+
+
+def test_cached_files_are_readable_by_others(tmp_path, mnist_mirror):
+    import os
+    old = os.umask(0o022)
+    try:
+        data.ensure_mnist(root=tmp_path, mirror=mnist_mirror)
+    finally:
+        os.umask(old)
+    for name in data.MNIST_FILES:
+        assert (tmp_path / "MNIST" / "raw" / name).stat().st_mode & 0o777 == 0o644
+
+
+def test_limit_must_be_a_positive_int(tmp_path, mnist_mirror):
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="limit must be a positive int"):
+            data.load_mnist(train=False, root=tmp_path, mirror=mnist_mirror, limit=bad)

@@ -46,3 +46,16 @@ def test_panel_digit_and_style(G):
     old = p.z_base.clone()
     p.new_style.click()
     assert not torch.equal(old, p.z_base)
+
+
+def test_panel_refuses_bad_values_and_ignores_a_nan_slider(G):
+    p = ClassStylePanel(G, k=2, seed=0)
+    with pytest.raises(ValueError, match="finite number"):
+        p.set_style(0, float("nan"))
+    before = p.image.value
+    p.style_sliders[0].value = float("nan")
+    assert p.image.value == before and "not a number" in p.info.value
+    for kw, msg in ((dict(n_styles=0), "n_styles"), (dict(max_amount=float("nan")), "max_amount")):
+        with pytest.raises(ValueError, match=msg):
+            ClassStylePanel(G, k=2, seed=0, **kw)
+    assert p.ui.children[0].layout.align_items == "flex-start"

@@ -104,3 +104,12 @@ def test_constructor_checks():
         Translator({}, torch.zeros(1, 3, 32, 32), torch.zeros(1, 3, 32, 32))
     with pytest.raises(ValueError, match="images_B"):
         Translator({"m": m}, torch.zeros(1, 3, 32, 32), torch.zeros(1, 1, 28, 28))
+
+
+def test_a_huge_upload_is_refused_before_decoding(translator):
+    big = Image.new("L", (8000, 8000), 0)          # 64 megapixels, a few kB as PNG
+    buf = io.BytesIO()
+    big.save(buf, format="PNG")
+    with pytest.raises(ValueError, match="megapixels"):
+        translator.load_bytes(buf.getvalue())
+    assert translator.image.layout.width == "480px"   # drawn at its own size, not the cell's width

@@ -73,3 +73,26 @@ def test_generic_callable_and_bad_values(G):
         LatentExplorer(G, directions=torch.eye(3))
     with pytest.raises(ValueError, match="'A' or 'B'"):
         p.resample("C")
+
+
+def test_bad_values_are_refused_and_a_nan_slider_draws_nothing(G):
+    p = LatentExplorer(G, k=2, seed=1)
+    for bad in (float("nan"), float("inf"), "1"):
+        with pytest.raises(ValueError, match="finite number"):
+            p.set_direction(0, bad)
+    with pytest.raises(ValueError, match="finite number"):
+        p.set_t(float("nan"))
+    before = p.image.value
+    p.direction_sliders[0].value = float("nan")          # a slider set directly
+    assert p.image.value == before and "not a number" in p.info.value
+    assert torch.isfinite(p.current_image).all()
+    for kw, msg in ((dict(n_path=0), "n_path"), (dict(n_path=1), "n_path"), (dict(max_amount=float("nan")), "max_amount"),
+                    (dict(max_amount=0), "max_amount"), (dict(scale=0), "scale")):
+        with pytest.raises(ValueError, match=msg):
+            LatentExplorer(G, k=2, seed=1, **kw)
+
+
+def test_header_has_no_nan_gains_when_directions_are_given(G):
+    p = LatentExplorer(G, directions=torch.eye(8)[:2])
+    assert "nan" not in p.ui.children[1].value
+    assert p.ui.children[0].layout.align_items == "flex-start"   # the image is not stretched by the row

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checkpoints import load_pretrained as _load_shipped
-from ..mnist_loop import MNISTGANConfig, train_recipe
+from ..mnist_loop import MNISTGANConfig, load_shipped_generator, train_recipe
 from ..models.blocks import weights_init
 from ..models.cgan import ConditionalDiscriminator, ConditionalGenerator
 
@@ -40,10 +39,9 @@ def train(cfg: Config):
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> ConditionalGenerator:
-    """The shipped conditional generator (sha256 checked), in eval mode on ``device``.
-
-    ``raw=True``: the last training iterate instead of the weight average."""
-    return _load_shipped(RAW_FILENAME if raw else FILENAME, ConditionalGenerator, map_location=device)
+    """The shipped conditional generator (sha256 checked), in eval mode on ``device`` (``raw``:
+    the last iterate instead of the weight average)."""
+    return load_shipped_generator(ConditionalGenerator, FILENAME, RAW_FILENAME, device, raw)
 
 
 def balanced_labels(n: int, n_classes: int = 10) -> torch.Tensor:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .classifier import accuracy  # share of (N, C, H, W) images read as their labels
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 from ..data import load_mnist
 from ..digits import paint_mnist, render_digits
@@ -40,17 +41,6 @@ class Config:
     min_accuracy: float = 0.98  # refuse to save a weaker classifier
     out: str | None = None      # checkpoint path (None: a new folder data/runs/digits_classifier-<time>/)
     ship: bool = False          # write into data/pretrained and SHA256SUMS
-
-
-@torch.no_grad()
-def accuracy(clf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    """Share of ``x`` (N, 3, 32, 32) classified as ``y`` (N,)."""
-    was = clf.training
-    clf.eval()
-    correct = sum(int((clf(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
-                  for i in range(0, len(x), batch_size))
-    clf.train(was)
-    return correct / len(x)
 
 
 def train(cfg: Config) -> RecipeResult:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checkpoints import load_pretrained as _load_shipped
-from ..mnist_loop import MNISTGANConfig, generate_unconditional, train_recipe
+from ..mnist_loop import MNISTGANConfig, generate_unconditional, load_shipped_generator, train_recipe
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 
 FILENAME = "vanilla_G.safetensors"          # the averaged G (what the notebooks explore)
@@ -53,13 +52,10 @@ def train(cfg: Config):
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> MLPGenerator:
-    """The shipped vanilla generator (sha256 checked), in eval mode on ``device``.
+    """The shipped generator (sha256 checked), in eval mode on ``device`` (``raw``: the last
+    iterate instead of the weight average)."""
+    return load_shipped_generator(MLPGenerator, FILENAME, RAW_FILENAME, device, raw)
 
-    ``raw=True``: the last training iterate instead of the weight average."""
-    return _load_shipped(RAW_FILENAME if raw else FILENAME, MLPGenerator, map_location=device)
 
-
-def generate(G: MLPGenerator, n: int, seed: int = 0, device: str | torch.device = "cpu",
-             batch_size: int = 1000) -> tuple[torch.Tensor, None]:
-    """``n`` images (n, 1, 28, 28) in [-1, 1] from z ~ N(0, I) drawn with ``seed``; labels None."""
-    return generate_unconditional(G, n, seed, device, batch_size)
+# generate(G, n, seed=0, device="cpu") -> (images (n, 1, 28, 28) in [-1, 1], None), z ~ N(0, I) from seed
+generate = generate_unconditional

@@ -9,12 +9,14 @@ Works with any G(z (N, latent_dim), y (N,)) -> (N, C, H, W) with ``latent_dim`` 
 """
 from __future__ import annotations
 
+import math
 import time
 
 import torch
 
 from ..latent import eval_mode, jacobian_metric, move
 from ..plotting import grid_png
+from .checks import count, finite_amount, positive_limit
 
 
 def _dims(G, latent_dim, n_classes) -> tuple[int, int]:
@@ -73,8 +75,10 @@ class ClassStylePanel:
 
         self.G = G
         self.latent_dim, self.n_classes = _dims(G, latent_dim, n_classes)
-        self.device, self.max_amount, self.scale = torch.device(device), float(max_amount), scale
-        self._gen = torch.Generator().manual_seed(seed)
+        self.device, self.scale = torch.device(device), count("scale", scale, 1, 16)
+        self.max_amount = positive_limit("max_amount", max_amount)
+        count("n_styles", n_styles, 1, 64)
+        self._rng = torch.Generator().manual_seed(seed)
         if directions is None:
             directions, self.gains = style_directions(G, k, seed=seed, device=self.device,
                                                       latent_dim=self.latent_dim, n_classes=self.n_classes)
@@ -94,14 +98,15 @@ class ClassStylePanel:
             s.observe(lambda _c: self._render(), names="value")
         self.new_style.on_click(lambda _: self.resample())
         self.ui = W.VBox([
-            W.HBox([self.image, W.VBox([self.digit, *self.style_sliders, self.new_style, self.info])]),
+            W.HBox([self.image, W.VBox([self.digit, *self.style_sliders, self.new_style, self.info])],
+                   layout=W.Layout(align_items="flex-start")),   # the image keeps its own height
             W.HTML("<b>this style, digits 0-9</b> (fix the style, move through digits)"), self.digits_row,
             W.HTML(f"<b>this digit, {n_styles} other styles</b> (fix the digit, move through styles)"),
             self.styles_row])
         self._render()
 
     def _sample(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, generator=self._gen).to(self.device)
+        return torch.randn(n, self.latent_dim, generator=self._rng).to(self.device)
 
     @property
     def current_z(self) -> torch.Tensor:
@@ -122,9 +127,7 @@ class ClassStylePanel:
     def set_style(self, j: int, amount: float) -> None:
         if not 0 <= j < len(self.style_sliders):
             raise ValueError(f"style index must be in [0, {len(self.style_sliders)}), got {j}")
-        if not -self.max_amount <= amount <= self.max_amount:
-            raise ValueError(f"amount must be in [-{self.max_amount}, {self.max_amount}], got {amount}")
-        self.style_sliders[j].value = amount
+        self.style_sliders[j].value = finite_amount("amount", amount, self.max_amount)
 
     def resample(self) -> None:
         """Draw a new base style (z) and redraw."""
@@ -132,6 +135,9 @@ class ClassStylePanel:
         self._render()
 
     def _render(self) -> None:
+        if not all(math.isfinite(s.value) for s in self.style_sliders):
+            self.info.value = "<b>a style slider holds a value that is not a number: set it again</b>"
+            return
         t0 = time.perf_counter()
         z, digit = self.current_z, self.digit.value
         self.current_image = self.generate(z[None], torch.tensor([digit]))[0]              # (C, H, W)

@@ -49,15 +49,21 @@ def photo_to_domain_B(data: bytes) -> torch.Tensor:
     return torch.from_numpy(np.asarray(im, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1).unsqueeze(0)
 
 
+MAX_UPLOAD_PIXELS = 40_000_000  # a 6000x6000 photo; larger is refused before decoding
+
+
 def _open(data: bytes):
     from PIL import Image, UnidentifiedImageError
 
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise ValueError("expected the bytes of an image file (PNG, JPEG, ...), got nothing")
     try:
-        im = Image.open(io.BytesIO(bytes(data)))
+        im = Image.open(io.BytesIO(bytes(data)))   # reads the header only
+        if im.width * im.height > MAX_UPLOAD_PIXELS:
+            raise ValueError(f"the upload is {im.width}x{im.height} pixels; shrink it below "
+                             f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels (the model sees 32x32 anyway)")
         im.load()
-    except (UnidentifiedImageError, OSError) as err:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
         raise ValueError(f"could not read the upload as an image: {err}") from err
     return im
 
@@ -88,7 +94,8 @@ class Translator:
                                       description="domain")
         self.index = W.IntSlider(value=0, min=0, max=len(images_A) - 1, description="image", continuous_update=False)
         self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload")
-        self.image = W.Image(format="png")
+        # shown at its own pixel size (480 px wide), not stretched to the cell width
+        self.image = W.Image(format="png", layout=W.Layout(width="480px", height="auto"))
         self.message = W.HTML()
         self.state: dict = {}
         self.domain.observe(self._on_domain, names="value")

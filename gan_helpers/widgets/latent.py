@@ -10,6 +10,7 @@ and read ``panel.current_z`` / ``panel.current_image``.
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
 
@@ -18,6 +19,7 @@ import torch
 
 from ..latent import eval_mode, latent_dim_of, lerp, move, principal_directions, slerp
 from ..plotting import grid_png
+from .checks import count, finite_amount, positive_limit
 
 
 class LatentExplorer:
@@ -35,9 +37,9 @@ class LatentExplorer:
         self.G = G
         self.latent_dim = latent_dim_of(G, latent_dim)
         self.device = torch.device(device)
-        self.max_amount = float(max_amount)
-        self.n_path, self.scale = n_path, scale
-        self._gen = torch.Generator().manual_seed(seed)
+        self.max_amount = positive_limit("max_amount", max_amount)
+        self.n_path, self.scale = count("n_path", n_path, 2, 64), count("scale", scale, 1, 16)
+        self._rng = torch.Generator().manual_seed(seed)
         if directions is None:
             directions, gains = principal_directions(G, k=k, latent_dim=self.latent_dim, seed=seed,
                                                      device=self.device, n_samples=n_samples)
@@ -70,11 +72,15 @@ class LatentExplorer:
         self.new_a.on_click(lambda _: self.resample("A"))
         self.new_b.on_click(lambda _: self.resample("B"))
         self.reset_button.on_click(lambda _: self.reset())
-        gain_txt = ", ".join(f"{g:.2f}" for g in self.gains.tolist())
+        gains = self.gains.tolist()
+        gain_txt = ("" if any(g != g for g in gains) else   # directions given without their gains
+                    "; pixel change per unit step along dir 1..k: " + ", ".join(f"{g:.2f}" for g in gains))
+        # align_items flex-start: the image keeps its own height instead of stretching to the sliders'
         self.ui = W.VBox([
             W.HBox([self.image, W.VBox([self.t_slider, self.mode, *self.direction_sliders,
-                                        W.HBox([self.new_a, self.new_b, self.reset_button]), self.info])]),
-            W.HTML(f"<b>path A → B</b> ({n_path} steps; pixel change per unit step along dir 1..k: {gain_txt})"),
+                                        W.HBox([self.new_a, self.new_b, self.reset_button]), self.info])],
+                   layout=W.Layout(align_items="flex-start")),
+            W.HTML(f"<b>path A → B</b> ({n_path} steps{gain_txt})"),
             self.path_image,
         ])
         self._render_path()
@@ -82,7 +88,7 @@ class LatentExplorer:
 
     # -- state ---------------------------------------------------------------------------
     def _sample(self) -> torch.Tensor:
-        return torch.randn(self.latent_dim, generator=self._gen).to(self.device)
+        return torch.randn(self.latent_dim, generator=self._rng).to(self.device)
 
     def _interp(self, t):
         fn = slerp if self.mode.value == "slerp" else lerp
@@ -112,12 +118,11 @@ class LatentExplorer:
         (a slider set directly would silently clip instead)."""
         if not 0 <= j < len(self.direction_sliders):
             raise ValueError(f"direction index must be in [0, {len(self.direction_sliders)}), got {j}")
-        if not -self.max_amount <= amount <= self.max_amount:
-            raise ValueError(f"amount must be in [-{self.max_amount}, {self.max_amount}], got {amount}")
-        self.direction_sliders[j].value = amount
+        self.direction_sliders[j].value = finite_amount("amount", amount, self.max_amount)
 
     def set_t(self, t: float) -> None:
         """Set the interpolation fraction; outside [0, 1] raises ValueError."""
+        t = finite_amount("t", t)
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"t must be in [0, 1], got {t}")
         self.t_slider.value = t
@@ -144,6 +149,9 @@ class LatentExplorer:
         self._render()
 
     def _render(self) -> None:
+        if not all(math.isfinite(v) for v in (*self.amounts, self.t_slider.value)):
+            self.info.value = "<b>a slider holds a value that is not a number: press 'reset sliders'</b>"
+            return
         t0 = time.perf_counter()
         self.current_image = self.generate(self.current_z[None])[0]        # (C, H, W)
         self.image.value = grid_png(self.current_image[None], nrow=1, scale=self.scale)
