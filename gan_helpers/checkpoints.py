@@ -75,7 +75,31 @@ def read_metadata(path: str | Path) -> dict:
                               f"truncated?): {err}") from err
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a GAN Notebooks checkpoint (format {meta.get('format')!r}).")
-    return {"arch": meta["arch"], "config": json.loads(meta["config"]), "extra": json.loads(meta["extra"])}
+    missing = [k for k in ("arch", "config", "extra") if k not in meta]
+    if missing:
+        raise CheckpointError(f"{path} lacks the metadata {missing}: it was not written by save_checkpoint.")
+    try:
+        config, extra = json.loads(meta["config"]), json.loads(meta["extra"])
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path} has metadata that is not valid JSON ({err.msg}): corrupt or hand-edited; "
+                              "restore it with git or retrain it.") from None
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: the stored config is not a mapping of constructor arguments.")
+    return {"arch": meta["arch"], "config": config, "extra": extra}
+
+
+def _check_config(path: Path, cls: type, config: dict) -> None:
+    """The stored constructor arguments must be ones ``cls`` takes, with none required missing."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in config if k not in params]
+    required = [n for n, p in params.items() if n != "self" and p.default is inspect.Parameter.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    absent = [n for n in required if n not in config]
+    if unknown or absent:
+        raise CheckpointError(f"{path.name}: its config does not fit {cls.__name__} (unknown {unknown}, "
+                              f"missing {absent}); it was saved by another version of the class.")
 
 
 def load_checkpoint(path: str | Path, cls: type, expected_sha256: str | None = None,
@@ -92,21 +116,30 @@ def load_checkpoint(path: str | Path, cls: type, expected_sha256: str | None = N
         read_metadata(path)  # raises the "does not exist" message
     if expected_sha256 is not None:
         got = sha256_of(path)
-        if got != expected_sha256:
+        if got != expected_sha256.lower():
             raise CheckpointError(f"{path} is corrupt or was replaced: sha256 {got[:12]}..., "
                                   f"expected {expected_sha256[:12]}.... Restore it with git or retrain it.")
     meta = read_metadata(path)
     if meta["arch"] != class_path(cls):
         raise CheckpointError(f"{path.name} holds a {meta['arch']}, not a {class_path(cls)}: "
                               "load it with the class it was saved from.")
-    model = cls(**meta["config"])
+    _check_config(path, cls, meta["config"])
     state = load_file(str(path), device="cpu")
-    own = model.state_dict()
-    bad = [k for k in own if k not in state or state[k].shape != own[k].shape]
+    try:
+        with torch.device("meta"):  # shapes only: a crafted config allocates nothing
+            own = {k: v.shape for k, v in cls(**meta["config"]).state_dict().items()}
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path.name}: its config does not build a {cls.__name__}: {err}") from None
+    bad = [k for k in own if k not in state or state[k].shape != own[k]]
     extra_keys = [k for k in state if k not in own]
     if bad or extra_keys:
         raise CheckpointError(f"{path.name} does not fit {cls.__name__}: mismatched {bad[:3]}, "
                               f"unexpected {extra_keys[:3]}.")
+    broken = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:
+        raise CheckpointError(f"{path.name} holds weights that are NaN or infinite ({broken[:3]}): "
+                              "the training run diverged or the file was damaged.")
+    model = cls(**meta["config"])
     model.load_state_dict(state)
     model.checkpoint_extra = meta["extra"]
     return model.to(map_location).eval()
@@ -119,7 +152,7 @@ def shipped_sha256(filename: str) -> str:
         for line in sums.read_text().splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[1].lstrip("*") == filename:
-                return parts[0]
+                return parts[0].lower()  # sha256sum writes lower case; accept either
     raise CheckpointError(f"No sha256 recorded for {filename} in {sums}.")
 
 

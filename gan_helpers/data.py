@@ -178,9 +178,17 @@ def _missing_message(raw: Path, missing: list[str], err: Exception | None) -> st
            + f"\n(upstream: {MNIST_URLS[0]}), or set {MIRROR_ENV} to a folder that holds "
            "MNIST/raw/<those files> (CI uses ../shared/data).")
     if err is not None:
-        first = str(err).splitlines()[0] if str(err) else ""
-        msg += f" Download failed with {type(err).__name__}: {first}"
+        msg += " " + download_reason(err)
     return msg
+
+
+def download_reason(err: BaseException) -> str:
+    """'Download failed with ...': the whole error (torchvision puts the network reason on
+    later lines) and its cause, on one line."""
+    parts = [f"{type(err).__name__}: " + " / ".join(l.strip() for l in str(err).splitlines() if l.strip())]
+    if err.__cause__ is not None:
+        parts.append(f"{type(err.__cause__).__name__}: {err.__cause__}")
+    return "Download failed with " + "; caused by ".join(parts)[:600]
 
 
 # idx files (LeCun et al.): magic (0, 0, type 0x08 = uint8, ndim), ndim sizes, then the data.

@@ -4,9 +4,12 @@ photos; non-commercial research and education only).
 
 The cache lives in ``data_root()/horse2zebra`` with the layout of the official zip
 (trainA, trainB, testA, testB). It is filled, in order, from files already there,
-from a mirror folder (``$GAN_DATA_MIRROR/horse2zebra``, checked against
-``<mirror>/horse2zebra.sha256`` when that list exists), or by downloading and
-unpacking the official zip.
+from a mirror folder (``$GAN_DATA_MIRROR/horse2zebra``), or by downloading and unpacking
+the official zip. Every image is checked against a sha256 list: the mirror's
+``<mirror>/horse2zebra.sha256`` when it has one, else the list shipped with this package
+(``gan_helpers/horse2zebra.sha256``, the 2,661 files of the official zip); a set with fewer
+images than the official counts is reported as incomplete, and every file read is checked
+again when it is loaded.
 """
 from __future__ import annotations
 
@@ -18,13 +21,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, mirror_folder, atomic_copy, cache_lock,
-                   data_root, file_digest)
+from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, atomic_copy, cache_lock, data_root,
+                   download_reason, file_digest, mirror_folder)
 
 URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
 SPLITS = ("trainA", "trainB", "testA", "testB")
 COUNTS = {"trainA": 1067, "trainB": 1334, "testA": 120, "testB": 140}  # files in the official zip
 EXTENSIONS = (".jpg", ".jpeg", ".png")
+REFERENCE_SUMS = Path(__file__).with_name("horse2zebra.sha256")  # sha256 of every file of the official zip
 
 
 def _images(folder: Path) -> list[Path]:
@@ -41,22 +45,27 @@ def _read_sums(path: Path) -> dict[str, str]:
     return sums
 
 
+def _check_file(f: Path, rel: str, sums: dict[str, str], sums_file: Path) -> None:
+    if rel not in sums:
+        raise CorruptDataError(f"{f} is not listed in {sums_file}: a foreign file, not part of horse2zebra.")
+    if file_digest(f, "sha256") != sums[rel]:
+        raise CorruptDataError(f"{f} is corrupt: its sha256 differs from {sums_file}. "
+                               "Replace it with a fresh copy from the official zip.")
+
+
 def _seed_from_mirror(src: Path, dst: Path) -> None:
-    """Copy the mirror's images into the cache, each checked against the sha256 list if there is one."""
+    """Copy the mirror's images into the cache, each checked against the mirror's sha256 list
+    (or, without one, the list shipped with the package)."""
     sums_file = src.parent / "horse2zebra.sha256"
-    sums = _read_sums(sums_file) if sums_file.exists() else {}
+    if not sums_file.exists():
+        sums_file = REFERENCE_SUMS
+    sums = _read_sums(sums_file)
     for split in SPLITS:
         for f in _images(src / split):
             target = dst / split / f.name
             if target.exists():
                 continue
-            rel = f"{split}/{f.name}"
-            if sums:
-                if rel not in sums:
-                    raise CorruptDataError(f"{f} is not listed in {sums_file}: the mirror holds a foreign file.")
-                if file_digest(f, "sha256") != sums[rel]:
-                    raise CorruptDataError(f"{f} is corrupt: its sha256 differs from {sums_file}. "
-                                           "Replace it with a fresh copy from the official zip.")
+            _check_file(f, f"{split}/{f.name}", sums, sums_file)
             atomic_copy(f, target)
 
 
@@ -73,6 +82,11 @@ def _download(dst: Path) -> None:
     with zipfile.ZipFile(zpath) as z:
         z.extractall(dst.parent)  # the zip holds a top-level horse2zebra/ folder
     zpath.unlink()
+    # No checksum of the zip itself is published; every file it held is checked instead.
+    sums = _read_sums(REFERENCE_SUMS)
+    for split in SPLITS:
+        for f in _images(dst / split):
+            _check_file(f, f"{split}/{f.name}", sums, REFERENCE_SUMS)
 
 
 def ensure_horse2zebra(root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
@@ -99,6 +113,11 @@ def _ensure_locked(dst: Path, src: Path | None, download: bool) -> Path:
         missing = [s for s in SPLITS if not _images(dst / s)]
     if missing:
         raise MissingDataError(_missing_message(dst, missing, None))
+    short = {s: len(_images(dst / s)) for s in SPLITS if len(_images(dst / s)) < COUNTS[s]}
+    if short:
+        raise MissingDataError("horse2zebra is incomplete: " + ", ".join(
+            f"{dst / s} has {n} of {COUNTS[s]} images" for s, n in short.items())
+            + f". Copy the missing files from the official zip ({URL}) or a complete mirror.")
     return dst
 
 
@@ -107,7 +126,7 @@ def _missing_message(dst: Path, missing: list[str], err: Exception | None) -> st
            f"Download {URL} and unzip it into {dst.parent}, or set {MIRROR_ENV} to a folder that holds "
            "horse2zebra/{trainA,trainB,testA,testB} (CI uses ../shared/data).")
     if err is not None:
-        msg += f" Download failed with {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        msg += " " + download_reason(err)
     return msg
 
 
@@ -139,4 +158,7 @@ def load_horse2zebra(split: str = "trainA", size: int = 64, limit: int | None = 
         raise ValueError(f"limit must be positive, got {limit}")
     folder = ensure_horse2zebra(root, mirror, download) / split
     files = _images(folder)[:limit]
+    sums = _read_sums(REFERENCE_SUMS)
+    for f in files:  # what is read is what was verified (a damaged JPEG may still decode)
+        _check_file(f, f"{split}/{f.name}", sums, REFERENCE_SUMS)
     return torch.stack([load_image(f, size) for f in files]).to(device)

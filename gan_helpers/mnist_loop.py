@@ -29,6 +29,21 @@ class GANSchedule:
     eval_every: int = 0        # MNIST-FID of raw and averaged G every N steps (0: only at the end)
 
 
+def check_schedule(sched: GANSchedule) -> None:
+    """Raise a ValueError naming the first field of ``sched`` out of range (before any work)."""
+    if sched.steps <= 0 or sched.batch_size <= 0:
+        raise ValueError(f"steps and batch_size must be positive, got {sched.steps}, {sched.batch_size}")
+    for name in ("lr_G", "lr_D"):
+        if not 0 < getattr(sched, name) < 1:
+            raise ValueError(f"{name} must be in (0, 1), got {getattr(sched, name)}")
+    if not 0 <= sched.beta1 < 1:
+        raise ValueError(f"beta1 must be in [0, 1), got {sched.beta1}")
+    if sched.ema_decay is not None and not 0 < sched.ema_decay < 1:
+        raise ValueError(f"ema_decay must be in (0, 1) or None (no averaging), got {sched.ema_decay}")
+    if sched.log_every < 0 or sched.eval_every < 0:
+        raise ValueError("log_every and eval_every must be >= 0 (0: never)")
+
+
 def sample_inputs(G: nn.Module, n: int, device, n_classes: int | None, rng: torch.Generator | None = None):
     """A function returning one batch of G's inputs: ``(z,)`` or ``(z, y)`` with uniform labels."""
     def draw():
@@ -48,6 +63,7 @@ def fit(G: nn.Module, D: nn.Module, sched: GANSchedule, x_all: torch.Tensor, rng
     labels ``y_all`` (N,) and ``n_classes`` the game is conditional (Mirza and Osindero 2014).
     ``evaluate(step, G, ema)`` is called every ``sched.eval_every`` steps (for progress logs).
     """
+    check_schedule(sched)
     conditional = y_all is not None
     if conditional and not n_classes:
         raise ValueError("a conditional run (y_all given) needs n_classes")
@@ -127,8 +143,7 @@ def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, G: nn.Module, 
     from .data import load_mnist
     from .recipes.contract import RecipeResult, output_path, prepare, run_info, save_model
 
-    if cfg.steps <= 0 or cfg.batch_size <= 0:
-        raise ValueError(f"steps and batch_size must be positive, got {cfg.steps}, {cfg.batch_size}")
+    check_schedule(cfg)
     if cfg.eval_n and cfg.eval_n < 2:
         raise ValueError(f"eval_n must be 0 (skip) or at least 2, got {cfg.eval_n}")
     path = output_path(cfg, recipe, filename)   # checked before any work is done

@@ -81,3 +81,51 @@ def test_shipped_weights_are_verified(tmp_path, monkeypatch):
         checkpoints.load_pretrained("vanilla_G.safetensors", MLPGenerator)
     with pytest.raises(CheckpointError, match="No sha256 recorded"):
         checkpoints.load_pretrained("other.safetensors", MLPGenerator)
+
+
+def _rewrite(path, tensors=None, **meta_changes):
+    """Write a copy of ``path`` with changed metadata or tensors (as a tamperer would)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+    with safe_open(str(path), framework="pt") as f:
+        meta = dict(f.metadata())
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    meta.update(meta_changes)
+    meta = {k: v for k, v in meta.items() if v is not None}
+    out = path.with_name("tampered.safetensors")
+    save_file(tensors if tensors is not None else state, str(out), metadata=meta)
+    return out, state
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(config='{"latent_dim": 8, "hidden": [16, 32], "colour": 1}'), r"unknown \['colour'\]"),
+    (dict(config="{not json"), "not valid JSON"),
+    (dict(extra=None), "lacks the metadata"),
+    (dict(config='[1, 2]'), "not a mapping"),
+    (dict(config='{"latent_dim": 8, "hidden": [4096, 4096, 4096]}'), "does not fit MLPGenerator: mismatched"),
+])
+def test_tampered_metadata_gives_a_checkpoint_error(saved, change, message):
+    _, path, _ = saved
+    bad, _ = _rewrite(path, **change)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(bad, MLPGenerator)
+
+
+def test_nan_weights_are_refused_even_without_a_hash(saved):
+    _, path, _ = saved
+    _, state = _rewrite(path)
+    state = dict(state)
+    k = next(k for k, v in state.items() if v.is_floating_point())
+    state[k] = state[k].clone()
+    state[k].view(-1)[0] = float("nan")
+    bad, _ = _rewrite(path, tensors=state)
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        load_checkpoint(bad, MLPGenerator)
+
+
+def test_upper_case_sha256_sums_are_accepted(saved, tmp_path, monkeypatch):
+    G, path, digest = saved
+    assert load_checkpoint(path, MLPGenerator, expected_sha256=digest.upper()).config == G.config
+    (tmp_path / "SHA256SUMS").write_text(f"{digest.upper()}  g.safetensors\n")
+    monkeypatch.setattr(checkpoints, "pretrained_dir", lambda: tmp_path)
+    assert checkpoints.shipped_sha256("g.safetensors") == digest

@@ -117,3 +117,27 @@ def test_every_submodule_imports_without_side_effects(tmp_path):
     count, listing = out.stdout.strip().splitlines()
     assert int(count) >= 40            # every module of the package was imported
     assert listing == "[]"             # nothing downloaded or created in the data folder
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--lr-G", "-1", "lr_G must be in"), ("--beta1", "1.5", "beta1 must be in"),
+    ("--ema-decay", "1", "ema_decay must be in"), ("--eval-every", "-2", "eval_every must be"),
+])
+def test_train_checks_the_schedule_before_loading_mnist(flag, value, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))          # an empty cache: loading would fail
+    monkeypatch.delenv("GAN_DATA_MIRROR", raising=False)
+    assert main(["train", "vanilla", flag, value, "--out", str(tmp_path / "v.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "MNIST" not in err
+
+
+def test_cgan_generate_refuses_fractional_or_out_of_range_labels():
+    from gan_helpers.models.cgan import ConditionalGenerator
+    from gan_helpers.recipes import cgan
+    G = ConditionalGenerator(latent_dim=4, n_classes=10, base_channels=2)
+    for labels, message in (([0.5, 1.7, 2.9, 9.99], "whole numbers"), ([-0.5, 3], "whole numbers"),
+                            ([-1, 3], r"lie in \[0, 10\)"), ([1, 10], r"lie in \[0, 10\)")):
+        with pytest.raises(ValueError, match=message):
+            cgan.generate(G, len(labels), labels=labels)
+    x, y = cgan.generate(G, 3, labels=[1.0, 2.0, 3.0])        # whole floats are fine
+    assert y.tolist() == [1, 2, 3] and y.dtype.is_floating_point is False

@@ -166,3 +166,14 @@ def test_limit_must_be_a_positive_int(tmp_path, mnist_mirror):
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="limit must be a positive int"):
             data.load_mnist(train=False, root=tmp_path, mirror=mnist_mirror, limit=bad)
+
+
+def test_download_reason_keeps_every_line_and_the_cause():
+    try:
+        try:
+            raise OSError("[Errno -3] Temporary failure in name resolution")
+        except OSError as inner:
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://x, got:\n<urlopen error>") from inner
+    except RuntimeError as err:
+        text = data.download_reason(err)
+    assert "Tried https://x" in text and "name resolution" in text and "\n" not in text

@@ -35,8 +35,14 @@ def write_sums(mirror):
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
+    """An empty cache; the tiny set of ``make_set`` plays the official zip (its counts and sums)."""
     monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("GAN_DATA_MIRROR", raising=False)
+    ref = tmp_path / "reference"
+    make_set(ref / "horse2zebra")
+    write_sums(ref)
+    monkeypatch.setattr(h2z, "REFERENCE_SUMS", ref / "horse2zebra.sha256")
+    monkeypatch.setattr(h2z, "COUNTS", {s: 2 for s in h2z.SPLITS})
     return tmp_path / "cache"
 
 
@@ -58,7 +64,7 @@ def test_seeds_from_a_checked_mirror_and_loads_rgb(tmp_path, cache):
 def test_mirror_from_environment_variable(tmp_path, cache, monkeypatch):
     mirror = tmp_path / "mirror"
     make_set(mirror / "horse2zebra")
-    monkeypatch.setenv("GAN_DATA_MIRROR", str(mirror))  # no sha256 list: copied unchecked
+    monkeypatch.setenv("GAN_DATA_MIRROR", str(mirror))  # no sha256 list: checked against the shipped one
     assert h2z.load_horse2zebra("testB", size=8, download=False).shape == (2, 3, 8, 8)
 
 
@@ -113,3 +119,34 @@ def test_bad_arguments():
         h2z.load_horse2zebra("trainC")
     with pytest.raises(ValueError, match="size"):
         h2z.load_horse2zebra("trainA", size=2)
+
+
+def test_shipped_reference_list_covers_the_official_counts():
+    sums = h2z._read_sums(h2z.REFERENCE_SUMS)
+    for split, n in h2z.COUNTS.items():
+        assert sum(k.startswith(split + "/") for k in sums) == n
+
+
+def test_an_incomplete_set_is_reported(tmp_path, cache):
+    mirror = tmp_path / "mirror"
+    make_set(mirror / "horse2zebra")
+    (mirror / "horse2zebra" / "testB" / "img_1.jpg").unlink()
+    with pytest.raises(MissingDataError, match=r"incomplete: .*testB has 1 of 2 images"):
+        h2z.ensure_horse2zebra(mirror=mirror, download=False)
+
+
+def test_without_a_mirror_list_files_are_checked_against_the_shipped_list(tmp_path, cache):
+    mirror = tmp_path / "mirror"
+    make_set(mirror / "horse2zebra")
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(mirror / "horse2zebra" / "trainA" / "img_0.jpg")
+    with pytest.raises(CorruptDataError, match="img_0.jpg is corrupt"):   # decodes fine, wrong bytes
+        h2z.ensure_horse2zebra(mirror=mirror, download=False)
+
+
+def test_a_cached_file_damaged_later_is_caught_when_loaded(tmp_path, cache):
+    mirror = tmp_path / "mirror"
+    make_set(mirror / "horse2zebra")
+    h2z.ensure_horse2zebra(mirror=mirror, download=False)
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(cache / "horse2zebra" / "testA" / "img_1.jpg")
+    with pytest.raises(CorruptDataError, match="img_1.jpg is corrupt"):
+        h2z.load_horse2zebra("testA", size=8, download=False)

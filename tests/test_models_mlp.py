@@ -47,8 +47,12 @@ def test_bad_shapes_and_sizes_raise_clear_errors():
         MLPGenerator(image_shape=(28, 28))
     with pytest.raises(ValueError, match="dropout"):
         MLPDiscriminator(dropout=1.5)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="latent_dim must be an int >= 1"):
         MLPGenerator(latent_dim=0)
+    with pytest.raises(ValueError, match="latent_dim must be an int"):
+        MLPGenerator(latent_dim=2.5)                 # never silently rounded to 2
+    with pytest.raises(ValueError, match="positive ints"):
+        MLPDiscriminator(hidden=[16.5])
 
 
 def test_config_rebuilds_same_architecture():

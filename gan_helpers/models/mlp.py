@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from .blocks import check_int
+
 
 def generator_block(in_features: int, out_features: int, batch_norm: bool = True,
                     slope: float = 0.2) -> nn.Sequential:
@@ -31,6 +33,11 @@ def discriminator_block(in_features: int, out_features: int, dropout: float = 0.
     return nn.Sequential(nn.Linear(in_features, out_features), nn.LeakyReLU(slope), nn.Dropout(dropout))
 
 
+def _check_sizes(hidden) -> None:
+    if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in hidden):
+        raise ValueError(f"hidden must be a non-empty list of positive ints, got {hidden!r}")
+
+
 def _shape(image_shape) -> tuple[int, int, int]:
     shape = tuple(int(s) for s in image_shape)
     if len(shape) != 3 or min(shape) <= 0:
@@ -45,8 +52,8 @@ class MLPGenerator(nn.Module):
                  image_shape: tuple[int, int, int] | list[int] = (1, 28, 28), batch_norm: bool = True,
                  slope: float = 0.2):
         super().__init__()
-        if latent_dim <= 0 or not hidden or min(hidden) <= 0:
-            raise ValueError(f"latent_dim and hidden sizes must be positive, got {latent_dim}, {hidden}")
+        check_int("latent_dim", latent_dim)
+        _check_sizes(hidden)
         self.latent_dim = int(latent_dim)
         self.image_shape = _shape(image_shape)
         # JSON-friendly constructor arguments, so checkpoints can rebuild the model.
@@ -71,8 +78,7 @@ class MLPDiscriminator(nn.Module):
                  image_shape: tuple[int, int, int] | list[int] = (1, 28, 28), dropout: float = 0.3,
                  slope: float = 0.2):
         super().__init__()
-        if not hidden or min(hidden) <= 0:
-            raise ValueError(f"hidden sizes must be positive, got {hidden}")
+        _check_sizes(hidden)
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.image_shape = _shape(image_shape)
