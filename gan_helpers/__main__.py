@@ -105,10 +105,26 @@ def _field_parser(hint):
     return parse, base
 
 
+def field_comments(cfg_cls) -> dict[str, str]:
+    """The comment written after each field of a Config dataclass (and its bases): the help text."""
+    import inspect
+    import re
+    notes: dict[str, str] = {}
+    for cls in reversed(cfg_cls.__mro__[:-1]):
+        try:
+            src = inspect.getsource(cls)
+        except (OSError, TypeError):
+            continue
+        for m in re.finditer(r"^\s+(\w+)\s*:[^=\n]+=[^#\n]*#\s*(.+)$", src, re.M):
+            notes[m.group(1)] = m.group(2).strip()
+    return notes
+
+
 def train_parser(name: str, recipe) -> argparse.ArgumentParser:
     """The parser of ``train NAME``: one ``--flag`` per field of the recipe's Config."""
     cfg_cls = recipe.Config
     hints = typing.get_type_hints(cfg_cls)
+    notes = field_comments(cfg_cls)
     sub = argparse.ArgumentParser(prog=f"python -m gan_helpers train {name}",
                                   description=(recipe.__doc__ or "").strip().split("\n\n")[0])
     for f in dataclasses.fields(cfg_cls):
@@ -116,10 +132,10 @@ def train_parser(name: str, recipe) -> argparse.ArgumentParser:
         flag = f"--{f.name.replace('_', '-')}"
         if base is bool:  # --ship alone means true
             sub.add_argument(flag, type=parse, nargs="?", const=True, default=f.default,
-                             help=f"(default {f.default})")
+                             help=f"{notes.get(f.name, '')} (default {f.default})")
         else:
             sub.add_argument(flag, type=parse, default=f.default, metavar=base.__name__.upper(),
-                             help=f"(default {f.default})")
+                             help=f"{notes.get(f.name, '')} (default {f.default})".replace("%", "%%"))
     return sub
 
 

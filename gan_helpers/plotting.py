@@ -99,15 +99,16 @@ class LiveFigure:
     >>> live.close()                        # final state stays in the output
     """
 
-    def __init__(self, nrows: int = 1, ncols: int = 1, figsize=(10, 3.5), **kw):
-        from IPython.display import display
-
+    def __init__(self, nrows: int = 1, ncols: int = 1, figsize=(10, 3.5), show: bool = True, **kw):
+        kw.setdefault("layout", "constrained")  # laid out at every draw; tight_layout warns on colorbars
         self.fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, **kw)
         self.axes = list(axes.ravel())
-        self.handle = display(self.fig, display_id=True)
+        self.handle = None
+        if show:  # show=False: an off-screen figure (tests, saving a PNG)
+            from IPython.display import display
+            self.handle = display(self.fig, display_id=True)
 
     def update(self) -> None:
-        self.fig.tight_layout()
         if self.handle is not None:
             self.handle.update(self.fig)
 

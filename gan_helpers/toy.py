@@ -120,7 +120,7 @@ class ToyGANConfig:
         """Raise ValueError naming the first field out of its range; return self otherwise."""
         ranges = {"lr_D": (1e-6, 1.0), "lr_G": (1e-6, 1.0), "d_steps": (1, 50), "width": (2, 2048),
                   "depth": (1, 10), "latent_dim": (1, 512), "batch_size": (1, 65536),
-                  "steps": (1, 1_000_000), "seed": (0, 2**32 - 1), "beta1": (0.0, 0.999)}
+                  "steps": (1, 100_000), "seed": (0, 2**32 - 1), "beta1": (0.0, 0.999)}
         for name, (lo, hi) in ranges.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:

@@ -30,7 +30,7 @@ def parse_sizes(text: str) -> list[int]:
 
 @dataclass
 class Config(MNISTGANConfig):
-    steps: int = 30000            # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128)
+    steps: int = 40000            # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128; 85 epochs)
     latent_dim: int = 64          # size of z
     g_hidden: str = "256,512,1024"  # G's hidden layer sizes (each Linear-BatchNorm-LeakyReLU)
     d_hidden: str = "512,256"     # D's hidden layer sizes (each Linear-LeakyReLU-Dropout)

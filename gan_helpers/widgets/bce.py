@@ -25,24 +25,6 @@ _STYLE = {"description_width": "150px"}
 _LAYOUT = W.Layout(width="460px")
 
 
-class _Figure:
-    """A figure that is either live (shown once, updated by display id) or off-screen (tests)."""
-
-    def __init__(self, live: bool, ncols: int, figsize):
-        self._live = LiveFigure(1, ncols, figsize=figsize) if live else None
-        if live:
-            self.fig, self.axes = self._live.fig, self._live.axes
-        else:
-            self.fig, axes = plt.subplots(1, ncols, figsize=figsize, squeeze=False)
-            self.axes = list(axes.ravel())
-
-    def update(self) -> None:
-        if self._live is not None:
-            self._live.update()
-        else:
-            self.fig.tight_layout()
-
-
 class _Panel:
     """Shared plumbing: sliders in ``ui``, a figure drawn by ``refresh()``.
 
@@ -52,7 +34,7 @@ class _Panel:
     _ncols, _figsize = 2, (11, 3.6)
 
     def _init_figure(self, figure: bool, live: bool) -> None:
-        self._fig = _Figure(False, self._ncols, self._figsize) if figure and not live else None
+        self._fig = LiveFigure(1, self._ncols, figsize=self._figsize, show=False) if figure and not live else None
 
     def _ipython_display_(self) -> None:
         """Display the sliders, then the live figure below them (the panel as a cell's last line)."""
@@ -61,7 +43,7 @@ class _Panel:
         display(self.ui)
         if self._fig is not None:
             plt.close(self._fig.fig)
-        self._fig = _Figure(True, self._ncols, self._figsize)
+        self._fig = LiveFigure(1, self._ncols, figsize=self._figsize)
         self.refresh()
         # Detach from pyplot so the inline backend does not show it a second time at the end
         # of the cell; updates by display id keep working on the detached figure.
