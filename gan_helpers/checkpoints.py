@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -56,6 +57,9 @@ def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dic
     meta = {"format": FORMAT, "arch": class_path(type(model)), "config": json.dumps(config),
             "extra": json.dumps(extra or {})}
     save_file(tensors, str(path), metadata=meta)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)  # readable by the class that shares a checkout, like any file
     return sha256_of(path)
 
 

@@ -126,9 +126,11 @@ def test_every_submodule_imports_without_side_effects(tmp_path):
 def test_train_checks_the_schedule_before_loading_mnist(flag, value, message, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))          # an empty cache: loading would fail
     monkeypatch.delenv("GAN_DATA_MIRROR", raising=False)
-    assert main(["train", "vanilla", flag, value, "--out", str(tmp_path / "v.safetensors")]) == 2
+    before = _shipped_bytes()
+    assert main(["train", "vanilla", flag, value, "--ship"]) == 2
     err = capsys.readouterr().err
     assert message in err and "MNIST" not in err
+    assert _shipped_bytes() == before           # a failed --ship run leaves the shipped files alone
 
 
 def test_cgan_generate_refuses_fractional_or_out_of_range_labels():

@@ -1,8 +1,10 @@
-"""The shipped MNIST generators still do what the README and the notebooks say they do.
+"""The shipped MNIST generators still score what the README and the notebooks say they do.
 
-On 2,000 samples with other seeds than the README's 10,000 (seed 0); the bounds sit below
-the measured figures by a margin for sampling noise, and far above what a broken or
-swapped checkpoint scores (uniform noise: 0 confident samples, 1 or 2 digits covered).
+Fresh samples (seed 3; the README's figures use seed 0), the metric's own sample count
+(10,000) for MNIST-FID. Each bound sits a little beyond the measured figure, for sampling
+noise, and far from what a broken, swapped or untrained checkpoint scores. The issue's
+targets are in the README; where a shipped model misses one, the bound follows the model
+(and the README says the target was missed), so this test guards against regressions.
 """
 import pytest
 import torch
@@ -10,7 +12,11 @@ import torch
 from gan_helpers import metrics
 from gan_helpers.recipes import cgan, dcgan, vanilla
 
-N = 2000
+N = 10000
+
+# recipe: (MNIST-FID at most, confident share at least). Measured with seed 0 (README):
+# vanilla averaged 19.35 / 83.8%, DCGAN averaged 102.55 / 70.6%.
+UNCONDITIONAL = {"vanilla": (vanilla, 25.0, 0.80), "dcgan": (dcgan, 115.0, 0.66)}
 
 
 @pytest.fixture(scope="module")
@@ -18,26 +24,38 @@ def clf():
     return metrics.load_classifier()
 
 
-@pytest.mark.parametrize("recipe, confident_min", [(vanilla, 0.6), (dcgan, 0.6)], ids=["vanilla", "dcgan"])
-def test_unconditional_generators_cover_every_digit(recipe, confident_min, clf):
-    # README, 10,000 samples: vanilla 69.0% confident, DCGAN 69.1%, both 10/10 digits.
-    images, _ = recipe.generate(recipe.load_pretrained(), N, seed=3)
-    assert images.shape == (N, 1, 28, 28)
-    assert metrics.class_coverage(images, clf)["covered"] == 10
-    assert metrics.confident_share(images, clf) >= confident_min
+def _score(images, clf, labels=None):
+    return metrics.evaluate_generator(images, labels, clf=clf, n=N)
+
+
+@pytest.mark.parametrize("name", sorted(UNCONDITIONAL))
+def test_unconditional_generators(name, clf):
+    recipe, fid_max, confident_min = UNCONDITIONAL[name]
+    G = recipe.load_pretrained()
+    assert G.checkpoint_extra["averaged"] is True and "--ship" in G.checkpoint_extra["command"]
+    images, _ = recipe.generate(G, N, seed=3)
+    r = _score(images, clf)
+    assert r["covered"] == 10 and r["fid"] <= fid_max and r["confident"] >= confident_min, r
+
+
+def test_averaging_helps_the_vanilla_gan(clf):
+    """Notebook 04's lesson on weight averaging: the average scores far better than the last iterate."""
+    raw = _score(vanilla.generate(vanilla.load_pretrained(raw=True), N, seed=3)[0], clf)["fid"]
+    avg = _score(vanilla.generate(vanilla.load_pretrained(), N, seed=3)[0], clf)["fid"]
+    assert avg < 0.5 * raw, (avg, raw)
 
 
 def test_conditional_generator_draws_the_requested_digit(clf):
-    # README, 10,000 samples: label accuracy 98.3%, every digit at least 96.7%. Goal: 97%.
+    # README (seed 0): MNIST-FID 12.28, label accuracy 99.2%, every digit at least 98.6%.
     images, labels = cgan.generate(cgan.load_pretrained(), N, seed=3)
-    r = metrics.label_accuracy(images, labels, clf)
-    assert r["accuracy"] >= 0.97, r
-    assert min(r["per_class"]) >= 0.93, r["per_class"]
+    r = _score(images, clf, labels)
+    assert r["fid"] <= 14.0 and r["label_accuracy"] >= 0.985, r
+    assert min(r["per_class"]) >= 0.97, r["per_class"]
 
 
 def test_a_noise_generator_fails_the_same_checks(clf):
-    """The checks above can fail: random images miss every bound."""
+    """The bounds above can fail: random images miss every one of them."""
     noise = torch.rand(N, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    assert metrics.confident_share(noise, clf) < 0.6 or metrics.class_coverage(noise, clf)["covered"] < 10
     labels = torch.arange(N) % 10
-    assert metrics.label_accuracy(noise, labels, clf)["accuracy"] < 0.5
+    r = _score(noise, clf, labels)
+    assert r["fid"] > 115.0 and r["confident"] < 0.66 and r["label_accuracy"] < 0.5, r
