@@ -69,3 +69,12 @@ def test_arithmetic_panel_headless():
     assert p.error and "[0, 12)" in p.info.value and torch.allclose(p.result_z, want)
     with pytest.raises(ValueError):
         p.set_groups("0", "1", "12")
+
+
+def test_a_repeated_run_says_it_reuses_the_earlier_result():
+    from gan_helpers.widgets.dcgan import FailureGallery
+    x_real = torch.rand(64, 1, 28, 28) * 2 - 1
+    g = FailureGallery(x_real, n_steps=2, base_channels=4, batch_size=16)
+    first = g.run("baseline")
+    assert "earlier run" not in g.info.value
+    assert g.run("baseline") is first and "earlier run with these settings" in g.info.value

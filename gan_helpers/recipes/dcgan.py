@@ -13,9 +13,11 @@ unless noted; "raw" is the last iterate, "EMA" the weight average):
     64          64          yes           2000    235.1 (EMA)           61.3%
     64          64          yes           4000    206.0 (raw)           64.5%
     32          64          no            1000    594.9 (raw, n=5000)   37.9%
+    32          32          yes           3000    207.3 (raw)           62.4%   (D width 64: 189.8)
 
 The wider G was no better per step and 1.6x slower per step on this CPU; without batch
-norm D could barely tell real from fake (D(x) 0.51, D(G(z)) 0.48) and G learned slowly.
+norm D could barely tell real from fake (D(x) 0.51, D(G(z)) 0.48) and G learned slowly; a
+narrower D was worse at the same step.
 The unconditional model improves far more slowly than the conditional one of notebook 05
 (MNIST-FID 26 after 3,000 steps with the same blocks): many of its samples are shapes
 between two digits, which the classifier-based FID punishes.

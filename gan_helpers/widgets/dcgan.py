@@ -114,11 +114,15 @@ class FailureGallery:
             raise ValueError(f"unknown mode {name!r}; choose one of {list(self.modes)}")
         n_steps = self.n_steps if n_steps is None else n_steps
         cached = self.results.get(name)
-        if cached is None or len(cached["history"]["loss_D"]) != n_steps:
+        reused = cached is not None and len(cached["history"]["loss_D"]) == n_steps
+        if not reused:
             self.info.value = f"training {name!r} for {n_steps} steps..."
             self.results[name] = run_mode(self.modes[name], self.x_real_all, n_steps, self.base_channels,
                                           batch_size=self.batch_size, seed=self.seed, device=self.device)
         self.select(name)
+        if reused:  # same mode, same steps, same seed: the run would repeat exactly, so it is not redone
+            self.info.value += (" <i>(the result of the earlier run with these settings: the same seed gives the "
+                                "same run; change the steps to train again)</i>")
         return self.results[name]
 
     def run_all(self, n_steps: int | None = None) -> dict[str, dict]:
