@@ -191,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as done:
             return int(done.code or 0)
     args = p.parse_args(argv)
-    run = {"data": _cmd_data, "sample": _cmd_sample, "bench": _cmd_bench, "student": _cmd_student,
-           "train": lambda a: _cmd_train(a.model, [])}[args.cmd]
+    # ("train NAME ..." was handled above: the parser only gets here to report a bad NAME.)
+    run = {"data": _cmd_data, "sample": _cmd_sample, "bench": _cmd_bench, "student": _cmd_student}[args.cmd]
     return _run(lambda: run(args))
 
 
@@ -202,11 +202,9 @@ def _run(fn) -> int:
     from .data import CorruptDataError, MissingDataError
     try:
         return fn()
-    except UsageError as err:
+    except (UsageError, MissingDataError, CorruptDataError, CheckpointError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
-    except (MissingDataError, CorruptDataError, CheckpointError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-    return 2
+        return 2
 
 
 if __name__ == "__main__":

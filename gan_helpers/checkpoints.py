@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -57,9 +56,8 @@ def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dic
     meta = {"format": FORMAT, "arch": class_path(type(model)), "config": json.dumps(config),
             "extra": json.dumps(extra or {})}
     save_file(tensors, str(path), metadata=meta)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)  # readable by the class that shares a checkout, like any file
+    from .data import readable_by_all
+    readable_by_all(path)  # safetensors writes 0600; a class sharing a checkout must read it
     return sha256_of(path)
 
 

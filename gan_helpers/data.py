@@ -77,17 +77,18 @@ def atomic_copy(src: Path, dst: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)  # copyfile: the mirror may be read-only, the cache must not be
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: a cache shared by a class must be readable
+        readable_by_all(tmp)  # mkstemp makes 0600: a cache shared by a class must be readable
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
-def _umask() -> int:
+def readable_by_all(path: str | os.PathLike) -> None:
+    """Give ``path`` the mode a plain new file gets (0666 minus the umask, usually 0644)."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    os.chmod(path, 0o666 & ~mask)
 
 
 @contextlib.contextmanager

@@ -134,9 +134,10 @@ class MNISTGANConfig(GANSchedule):
     ship: bool = False         # write into data/pretrained and SHA256SUMS (the shipped files)
 
 
-def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, G: nn.Module, D: nn.Module,
-                 generate, n_classes: int | None = None):
-    """The skeleton the three MNIST GAN recipes share: load MNIST, :func:`fit`, score the raw
+def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, build, generate,
+                 n_classes: int | None = None):
+    """The skeleton the three MNIST GAN recipes share: ``build(cfg) -> (G, D)`` from
+    ``cfg.seed``, load MNIST, :func:`fit`, score the raw
     and the averaged G on ``cfg.eval_n`` samples (``generate(G, n, seed)``), write the main
     checkpoint (the averaged G when ``cfg.ema_decay`` is set) and the raw G beside it as
     ``<name>_raw.safetensors``. Returns a :class:`~gan_helpers.recipes.contract.RecipeResult`."""
@@ -147,6 +148,8 @@ def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, G: nn.Module, 
     if cfg.eval_n and cfg.eval_n < 2:
         raise ValueError(f"eval_n must be 0 (skip) or at least 2, got {cfg.eval_n}")
     path = output_path(cfg, recipe, filename)   # checked before any work is done
+    torch.manual_seed(cfg.seed)                 # the initial weights
+    G, D = build(cfg)
     device, rng = prepare(cfg)
     x_all, y_all = load_mnist(train=True, device=device, limit=cfg.limit)
     G.to(device), D.to(device)
@@ -187,10 +190,9 @@ def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, G: nn.Module, 
         raw_path = path.with_name(path.stem + "_raw" + path.suffix)
         save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": raw_metrics})
         files["raw"] = raw_path
-    main_metrics = avg_metrics if ema is not None else raw_metrics
-    info["metrics"] = main_metrics
-    if ema is not None:
-        info["raw_metrics"] = raw_metrics
+        info.update(metrics=avg_metrics, raw_metrics=raw_metrics)
+    else:
+        info["metrics"] = raw_metrics
     final = final.cpu().eval()
     digest = save_model(final, path, info)
     files["main"] = path

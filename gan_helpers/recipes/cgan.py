@@ -28,14 +28,16 @@ class Config(MNISTGANConfig):
     log_every: int = 500
 
 
-def train(cfg: Config):
-    """Train the conditional G and D with ``cfg``; returns a RecipeResult."""
-    torch.manual_seed(cfg.seed)  # the initial weights
+def build(cfg: Config) -> tuple[ConditionalGenerator, ConditionalDiscriminator]:
+    """The conditional G and D with the sizes in ``cfg``, initialised from N(0, 0.02)."""
     G = ConditionalGenerator(cfg.latent_dim, cfg.n_classes, cfg.g_channels)
     D = ConditionalDiscriminator(cfg.n_classes, cfg.d_channels)
-    G.apply(weights_init)
-    D.apply(weights_init)
-    return train_recipe(cfg, "cgan", FILENAME, G, D, generate, n_classes=cfg.n_classes)
+    return G.apply(weights_init), D.apply(weights_init)
+
+
+def train(cfg: Config):
+    """Train the conditional G and D with ``cfg``; returns a RecipeResult."""
+    return train_recipe(cfg, "cgan", FILENAME, build, generate, n_classes=cfg.n_classes)
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> ConditionalGenerator:

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
-from ..device import pick_device
+from ..data import data_root
+from ..device import pick_device, seed_everything
 
 
 @dataclass
@@ -46,30 +47,20 @@ def command_of(cfg, recipe: str) -> str:
     return " ".join([f"python -m gan_helpers train {recipe}", *flags])
 
 
-def run_folder(cfg, recipe: str) -> Path:
-    """The folder a run writes into (see the module docstring); created."""
-    if getattr(cfg, "ship", False):
-        if getattr(cfg, "out", None):
-            raise ValueError("give either --ship (write the shipped files) or --out PATH, not both")
-        folder = pretrained_dir()
-    elif getattr(cfg, "out", None):
-        folder = Path(cfg.out).expanduser().parent
-    else:
-        from ..data import data_root
-        folder = data_root() / "runs" / f"{recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def output_path(cfg, recipe: str, filename: str) -> Path:
-    """Where the main checkpoint goes: ``cfg.out`` if set, else ``run_folder(...) / filename``."""
-    if getattr(cfg, "out", None) and not getattr(cfg, "ship", False):
+    """Where the main checkpoint goes (see the module docstring); its folder is created."""
+    if cfg.ship and cfg.out:
+        raise ValueError("give either --ship (write the shipped files) or --out PATH, not both")
+    if cfg.out:
         path = Path(cfg.out).expanduser()
         if path.is_dir():
             raise ValueError(f"--out {path} is a folder; give a file name such as {path / filename}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-    return run_folder(cfg, recipe) / filename
+    elif cfg.ship:
+        path = pretrained_dir() / filename
+    else:
+        path = data_root() / "runs" / f"{recipe}-{time.strftime('%Y%m%d-%H%M%S')}" / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def save_model(model: nn.Module, path: Path, extra: dict) -> str:
@@ -83,7 +74,6 @@ def save_model(model: nn.Module, path: Path, extra: dict) -> str:
 
 def prepare(cfg) -> tuple[torch.device, torch.Generator]:
     """Apply ``cfg.threads``, pick ``cfg.device`` (None: the best available) and seed everything."""
-    from ..device import seed_everything
     if cfg.threads is not None:
         if not isinstance(cfg.threads, int) or cfg.threads < 1:
             raise ValueError(f"threads must be a positive int or None, got {cfg.threads!r}")

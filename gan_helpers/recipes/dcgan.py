@@ -46,13 +46,15 @@ class Config(MNISTGANConfig):
     log_every: int = 500
 
 
+def build(cfg: Config) -> tuple[Generator, Discriminator]:
+    """G and D with the sizes in ``cfg``, initialised from N(0, 0.02) as in the paper."""
+    G, D = Generator(cfg.latent_dim, cfg.g_channels), Discriminator(cfg.d_channels, batch_norm=cfg.d_batch_norm)
+    return G.apply(weights_init), D.apply(weights_init)
+
+
 def train(cfg: Config):
     """Train G and D with ``cfg``; returns a RecipeResult (``.model`` is the shipped-style G)."""
-    torch.manual_seed(cfg.seed)  # the initial weights
-    G, D = Generator(cfg.latent_dim, cfg.g_channels), Discriminator(cfg.d_channels, batch_norm=cfg.d_batch_norm)
-    G.apply(weights_init)  # N(0, 0.02), as in the paper
-    D.apply(weights_init)
-    return train_recipe(cfg, "dcgan", FILENAME, G, D, generate)
+    return train_recipe(cfg, "dcgan", FILENAME, build, generate)
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> Generator:

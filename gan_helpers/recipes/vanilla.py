@@ -46,9 +46,7 @@ def build(cfg: Config) -> tuple[MLPGenerator, MLPDiscriminator]:
 
 def train(cfg: Config):
     """Train G and D with ``cfg``; returns a RecipeResult (``.model`` is the shipped-style G)."""
-    torch.manual_seed(cfg.seed)  # the initial weights
-    G, D = build(cfg)
-    return train_recipe(cfg, "vanilla", FILENAME, G, D, generate)
+    return train_recipe(cfg, "vanilla", FILENAME, build, generate)
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> MLPGenerator:

@@ -16,7 +16,7 @@ import torch
 
 from ..latent import eval_mode, jacobian_metric, move
 from ..plotting import grid_png
-from .checks import count, finite_amount, positive_limit
+from .validate import count, finite_amount, positive_limit
 
 
 def _dims(G, latent_dim, n_classes) -> tuple[int, int]:

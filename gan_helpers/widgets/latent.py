@@ -19,7 +19,7 @@ import torch
 
 from ..latent import eval_mode, latent_dim_of, lerp, move, principal_directions, slerp
 from ..plotting import grid_png
-from .checks import count, finite_amount, positive_limit
+from .validate import count, finite_amount, positive_limit
 
 
 class LatentExplorer:
