@@ -8,7 +8,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test unit notebooks student bench data clean-venv
+.PHONY: setup lab test unit notebooks student bench data clean-venv browser browser-deps chromium course course-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,34 @@ data: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# ---- issue 12: the notebooks in a real browser, and a real nbgrader course -------------
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_STAMP := $(VENV)/.browser-installed
+
+$(BROWSER_STAMP): requirements-browser.txt | $(STAMP)
+	$(PY) -m uv pip install --python $(PY) -r requirements-browser.txt
+	touch $(BROWSER_STAMP)
+
+# Debian's chromium, installed with apt-get when missing and possible (root, apt-get present).
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then echo "browser: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "no browser at $(CHROMIUM) and no way to install one here (needs root and apt-get):"; \
+	  echo "install Debian's chromium, or run: make browser CHROMIUM=/path/to/chromium"; exit 1; fi
+
+browser-deps: setup $(BROWSER_STAMP) chromium
+
+# Every notebook run in JupyterLab + headless Chromium (smoke mode); screenshots in browser/screenshots/.
+browser: browser-deps
+	GAN_CHROMIUM=$(CHROMIUM) $(PY) -m pytest browser -p no:xdist $(PYTEST_ARGS)
+
+# A real nbgrader course folder in course/ (source, release, gradebook.db); see docs/instructor.md.
+course: setup
+	$(PY) -m instructor.build_course --out course
+
+# A class played through nbgrader: solutions, stubs and a wrong answer autograded (smoke mode).
+course-test: setup
+	GAN_SMOKE=1 $(PY) -m pytest instructor -p no:xdist $(PYTEST_ARGS)

@@ -1,8 +1,9 @@
 """Walking the latent space of a generator: linear and spherical interpolation (slerp, as
 recommended for Gaussian latents by White 2016, "Sampling Generative Networks") and the
-principal latent directions, the directions of z that change G(z) most (the top
-eigenvectors of the average J^T J of G's Jacobian, as in Haerkoenen et al. 2020 and Wang &
-Ponce 2021). Used by the latent explorer of notebooks 03-05 (``gan_helpers.widgets.latent``).
+principal latent directions, the directions of z that change G(z) most: the top
+eigenvectors of the average J^T J of G's Jacobian, the metric that Wang and Ponce (2021,
+"The Geometry of Deep Generative Image Models and its Applications") analyse with pixel
+distance. GANSpace (Haerkoenen et al. 2020) finds directions by PCA of samples instead. Used by the latent explorer of notebooks 03-05 (``gan_helpers.widgets.latent``).
 
 Works with any G mapping (N, latent_dim) -> (N, C, H, W): an nn.Module or a plain
 function (e.g. ``lambda z: G_cond(z, labels)``).

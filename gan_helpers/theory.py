@@ -10,6 +10,10 @@ Tutorial: Generative Adversarial Networks", section 3.2.3 on the non-saturating 
   :func:`value_function` and :func:`optimal_d_state`: for two 1-D Gaussians p_data and p_g,
   D*(x) = p_data / (p_data + p_g) and V(D*, G) = -log 4 + 2 JSD(p_data || p_g), both integrated
   numerically on a grid (float64, trapezoid rule).
+* :func:`silverman_bandwidth`, :func:`kde_1d` and :func:`estimate_from_samples`: the same
+  quantities when p_g is known only through samples of G (notebook 02's 1-D warm-up): p_g is
+  estimated by a Gaussian kernel density estimate (Silverman 1986, rule of thumb for the
+  bandwidth), then D* and JSD are computed on a grid as above.
 """
 from __future__ import annotations
 
@@ -133,8 +137,17 @@ def kl_divergence(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> torch.Te
 
 def js_divergence(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """JSD(p || q) = KL(p || m)/2 + KL(q || m)/2 with m = (p + q)/2, in nats (0 <= JSD <= log 2)."""
-    m = 0.5 * (p + q)
-    return 0.5 * kl_divergence(p, m, x) + 0.5 * kl_divergence(q, m, x)
+    _check_grid(p, q, x)
+    # p log(p / m) = p (log 2 + log p - log(p + q)): written with logs, because where p is a
+    # subnormal number (far tails, or a density estimate far from its samples) m = (p + q) / 2
+    # can round to exactly 0 and log(p / m) would be +inf.
+    s = p + q
+    tiny = torch.finfo(p.dtype).tiny
+
+    def term(a):
+        return torch.where(a > 0, a * (math.log(2.0) + a.clamp_min(tiny).log() - s.clamp_min(tiny).log()),
+                           torch.zeros_like(a))
+    return 0.5 * torch.trapezoid(term(p), x) + 0.5 * torch.trapezoid(term(q), x)
 
 
 def value_function(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -187,3 +200,74 @@ def _check_grid(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> None:
     if p.shape != x.shape or q.shape != x.shape:
         raise ValueError(f"densities must be given on the grid, shape {tuple(x.shape)}; "
                          f"got {tuple(p.shape)} and {tuple(q.shape)}")
+
+
+# --------------------------------------------------------------------------- p_g known only through samples
+def silverman_bandwidth(samples: torch.Tensor) -> float:
+    """Silverman's rule of thumb, h = 0.9 min(std, IQR / 1.34) n^(-1/5), for samples (n,) or (n, 1).
+
+    The robust spread (IQR) keeps h small when G puts a sharp spike among its samples; if
+    every sample is (nearly) the same point, h falls back to 1e-3 so the estimate stays a density.
+    """
+    v = _samples_1d(samples)
+    n = v.numel()
+    iqr = float(torch.quantile(v, 0.75) - torch.quantile(v, 0.25))
+    spread = min(float(v.std()) if n > 1 else 0.0, iqr / 1.34) or float(v.std() if n > 1 else 0.0)
+    return max(0.9 * spread * n ** (-0.2), 1e-3)
+
+
+def kde_1d(samples: torch.Tensor, x: torch.Tensor, bandwidth: float | None = None) -> torch.Tensor:
+    """Gaussian kernel density estimate at points ``x`` (m,): the mean over samples s_i of
+    N(x; s_i, h^2), float64. ``bandwidth`` h defaults to :func:`silverman_bandwidth`."""
+    v = _samples_1d(samples)
+    h = silverman_bandwidth(v) if bandwidth is None else float(bandwidth)
+    if not (h > 0 and math.isfinite(h)):
+        raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D tensor of points, got shape {tuple(x.shape)}")
+    u = (x.double()[:, None] - v[None, :]) / h                       # (m, n)
+    return torch.exp(-0.5 * u * u).mean(dim=1) / (h * math.sqrt(2 * math.pi))
+
+
+@dataclass
+class SampleEstimate:
+    """D* and JSD with p_g estimated from G's samples (tensors of shape (n,) on grid ``x``)."""
+    x: torch.Tensor
+    p_data: torch.Tensor   # the data density, exact
+    p_g: torch.Tensor      # kernel density estimate from G's samples
+    d_star: torch.Tensor   # p_data / (p_data + p_g)
+    jsd: float             # JSD(p_data || p_g estimate), nats
+    bandwidth: float       # the kernel width h used
+
+
+def estimate_from_samples(data: Gaussian1D, samples_g: torch.Tensor, x: torch.Tensor | None = None,
+                          bandwidth: float | None = None, points: int = 801) -> SampleEstimate:
+    """Estimate D* and JSD(p_data || p_g) when p_data = ``data`` is known and p_g only through
+    ``samples_g`` (n,) or (n, 1). The default grid covers the data to 10 std and the samples
+    to 6 kernel widths, so (almost) no mass of either density falls outside it, with at least
+    ``points`` points and at least 4 per kernel width and per data std (the trapezoid rule
+    needs that to integrate a narrow spike of G's samples correctly)."""
+    v = _samples_1d(samples_g)
+    h = silverman_bandwidth(v) if bandwidth is None else float(bandwidth)
+    if x is None:
+        lo = min(data.mean - 10 * data.std, float(v.min()) - 6 * h)
+        hi = max(data.mean + 10 * data.std, float(v.max()) + 6 * h)
+        n = max(points, math.ceil((hi - lo) / (min(h, data.std) / 4)) + 1)
+        x = torch.linspace(lo, hi, min(n, 200_001), dtype=torch.float64)
+    x = x.double()
+    p_data, p_g = data.pdf(x), kde_1d(v, x, h)
+    return SampleEstimate(x=x, p_data=p_data, p_g=p_g, d_star=optimal_discriminator(p_data, p_g),
+                          jsd=float(js_divergence(p_data, p_g, x)), bandwidth=h)
+
+
+def _samples_1d(samples: torch.Tensor) -> torch.Tensor:
+    if not torch.is_tensor(samples):
+        raise ValueError(f"samples must be a torch.Tensor, got {type(samples).__name__}")
+    if samples.ndim == 2 and samples.shape[1] == 1:
+        samples = samples[:, 0]
+    if samples.ndim != 1 or samples.numel() == 0:
+        raise ValueError(f"samples must have shape (n,) or (n, 1) with n >= 1, got {tuple(samples.shape)}")
+    v = samples.detach().double().cpu()
+    if not torch.isfinite(v).all():
+        raise ValueError("samples contain nan or inf (did training diverge?)")
+    return v

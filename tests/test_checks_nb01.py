@@ -108,3 +108,62 @@ def test_check_optimal_discriminator(capsys):
 def test_check_optimal_discriminator_names_the_mistake(msg):
     with pytest.raises(CheckFailed, match=msg):
         check_optimal_discriminator(D_STAR_WRONG[msg])
+
+
+# ---------------------------------------------------------------- exercise 3: d_star_from_log(log_p_data, log_p_g)
+from gan_helpers.checks.nb01 import check_d_star_from_logs, check_equilibrium_prediction  # noqa: E402
+
+D_STAR_LOG_WRONG = {
+    "0 / 0": lambda a, b: a.exp() / (a.exp() + b.exp()),                 # right formula, densities underflow
+    "1 - D\\*": lambda a, b: torch.sigmoid(b - a),
+    "log D\\*": lambda a, b: F.logsigmoid(a - b),
+    "ratio p_data / p_g": lambda a, b: (a - b).exp(),
+    "as if they were densities": lambda a, b: a / (a + b),
+    "expected": lambda a, b: torch.sigmoid(a - b) + 0.01,
+    "shape": lambda a, b: torch.sigmoid(a - b)[:-1],
+    "should return a torch.Tensor": lambda a, b: torch.sigmoid(a - b).tolist(),
+}
+
+
+def test_check_d_star_from_logs_passes_solutions(capsys):
+    assert check_d_star_from_logs(lambda a, b: torch.sigmoid(a - b))
+    assert "PASSED check_d_star_from_logs" in capsys.readouterr().out
+    assert check_d_star_from_logs(lambda a, b: torch.exp(a - torch.logaddexp(a, b)))  # another exact route
+    assert check_d_star_from_logs(lambda a, b: 1 / (1 + torch.exp(b - a)))
+
+
+def test_check_d_star_from_logs_fails_stub():
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        check_d_star_from_logs(stub)
+
+
+@pytest.mark.parametrize("msg", list(D_STAR_LOG_WRONG))
+def test_check_d_star_from_logs_names_the_mistake(msg):
+    with pytest.raises(CheckFailed, match=msg):
+        check_d_star_from_logs(D_STAR_LOG_WRONG[msg])
+
+
+# ---------------------------------------------------------------- exercise 5: predicted losses at the equilibrium
+def test_check_equilibrium_prediction_passes_the_answer(capsys):
+    import math
+    assert check_equilibrium_prediction(1.386, 0.693)
+    assert check_equilibrium_prediction(2 * math.log(2), math.log(2))
+    out = capsys.readouterr().out
+    assert "PASSED check_equilibrium_prediction" in out and "loss_D = 1.3863" in out
+
+
+@pytest.mark.parametrize("loss_D,loss_G,msg", [
+    (None, None, "still None"),                       # the learner version before a prediction
+    ("1.386", 0.693, "plain number"),
+    (0.0, 0.693, "certain and right"),                 # "D is perfect"
+    (-1.386, 0.693, "V\\(D\\*, G\\) = -log 4"),        # the value, not the loss
+    (0.693, 0.693, "one of the two terms"),
+    (0.5, 0.693, "D's output"),
+    (1.386, -0.693, "saturating loss"),
+    (1.386, 1.386, "only the fake term"),
+    (1.386, 0.5, "not G's loss"),
+    (1.0, 0.693, "does not match the run"),
+])
+def test_check_equilibrium_prediction_names_the_mistake(loss_D, loss_G, msg):
+    with pytest.raises(CheckFailed, match=msg):
+        check_equilibrium_prediction(loss_D, loss_G)

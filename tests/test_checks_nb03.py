@@ -1,84 +1,145 @@
 """Notebook 03's exercise checks pass the solutions and fail stubs and plausible mistakes."""
+import warnings
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
+from scipy import linalg
 
 from gan_helpers.checks import CheckFailed
 from gan_helpers.checks import nb03
-from gan_helpers.losses import discriminator_loss
+from gan_helpers.latent import slerp as library_slerp
+from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating
+from gan_helpers.metrics import frechet_distance
 
 
 def stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-# -- generator block -----------------------------------------------------------------------
-def gen_block(i, o):
-    return nn.Sequential(nn.Linear(i, o), nn.BatchNorm1d(o), nn.LeakyReLU(0.2))
+# -- FID from features ---------------------------------------------------------------------
+def _stats(f_real, f_fake):
+    a, b = f_real.double().numpy(), f_fake.double().numpy()
+    return a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
 
 
-def test_generator_block(capsys):
-    assert nb03.check_generator_block(gen_block)
-    assert "PASSED" in capsys.readouterr().out
+def fid_solution(f_real, f_fake):          # the notebook's model solution
+    mu_a, mu_b, s_a, s_b = _stats(f_real, f_fake)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        covmean = linalg.sqrtm(s_a @ s_b).real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean))
+
+
+def _fid_with(cross, mean_term=lambda d: (d ** 2).sum(), factor=2.0):
+    def fid(f_real, f_fake):
+        mu_a, mu_b, s_a, s_b = _stats(f_real, f_fake)
+        return float(mean_term(mu_a - mu_b) + np.trace(s_a + s_b) - factor * np.trace(cross(s_a, s_b)))
+    return fid
+
+
+def test_fid_solution_and_library_pass(capsys):
+    assert nb03.check_fid(fid_solution)
+    assert nb03.check_fid(frechet_distance)              # the library's version is the same number
+    assert nb03.check_fid(lambda a, b: torch.tensor(fid_solution(a, b)))   # a 0-dim tensor is fine
+    assert "PASSED FID" in capsys.readouterr().out
+
+
+def test_fid_stub_and_mistakes_fail():
     with pytest.raises(CheckFailed, match="NotImplementedError"):
-        nb03.check_generator_block(stub)
-    with pytest.raises(CheckFailed, match="BatchNorm1d"):
-        nb03.check_generator_block(lambda i, o: nn.Sequential(nn.Linear(i, o), nn.LeakyReLU(0.2)))
-    with pytest.raises(CheckFailed, match="not ReLU"):
-        nb03.check_generator_block(lambda i, o: nn.Sequential(nn.Linear(i, o), nn.BatchNorm1d(o), nn.ReLU()))
-    with pytest.raises(CheckFailed, match="in that order"):
-        nb03.check_generator_block(lambda i, o: nn.Sequential(nn.Linear(i, o), nn.LeakyReLU(0.2), nn.BatchNorm1d(o)))
-    with pytest.raises(CheckFailed, match="slope"):
-        nb03.check_generator_block(lambda i, o: nn.Sequential(nn.Linear(i, o), nn.BatchNorm1d(o), nn.LeakyReLU()))
+        nb03.check_fid(stub)
+    with pytest.raises(CheckFailed, match="elementwise"):
+        nb03.check_fid(_fid_with(lambda a, b: np.sqrt(np.abs(a @ b))))
+    with pytest.raises(CheckFailed, match="product of the two square roots"):
+        nb03.check_fid(_fid_with(lambda a, b: linalg.sqrtm(a).real @ linalg.sqrtm(b).real))
+    with pytest.raises(CheckFailed, match="factor 2"):
+        nb03.check_fid(_fid_with(lambda a, b: linalg.sqrtm(a @ b).real, factor=1.0))
+    with pytest.raises(CheckFailed, match="SQUARED"):
+        nb03.check_fid(_fid_with(lambda a, b: linalg.sqrtm(a @ b).real, mean_term=lambda d: np.sqrt((d ** 2).sum())))
+    with pytest.raises(CheckFailed, match="mean term"):
+        nb03.check_fid(_fid_with(lambda a, b: linalg.sqrtm(a @ b).real, mean_term=lambda d: 0.0))
+    with pytest.raises(CheckFailed, match="complex"):
+        nb03.check_fid(lambda a, b: complex(fid_solution(a, b), 1e-9))
+
+    def diagonal(f_real, f_fake):
+        mu_a, mu_b, s_a, s_b = _stats(f_real, f_fake)
+        return float(((mu_a - mu_b) ** 2).sum() + ((np.sqrt(np.diag(s_a)) - np.sqrt(np.diag(s_b))) ** 2).sum())
+    with pytest.raises(CheckFailed, match="variances"):
+        nb03.check_fid(diagonal)
 
 
-# -- discriminator block -------------------------------------------------------------------
-def disc_block(i, o, dropout=0.3):
-    return nn.Sequential(nn.Linear(i, o), nn.LeakyReLU(0.2), nn.Dropout(dropout))
+# -- slerp ---------------------------------------------------------------------------------
+def slerp_solution(z0, z1, t):
+    omega = torch.arccos((z0 @ z1 / (z0.norm() * z1.norm())).clamp(-1, 1))
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
 
-def test_discriminator_block():
-    assert nb03.check_discriminator_block(disc_block)
+def test_slerp_solution_and_library_pass():
+    assert nb03.check_slerp(slerp_solution)
+    assert nb03.check_slerp(library_slerp)               # norm interpolated linearly: accepted
+
+
+def test_slerp_stub_and_mistakes_fail():
     with pytest.raises(CheckFailed, match="NotImplementedError"):
-        nb03.check_discriminator_block(stub)
-    with pytest.raises(CheckFailed, match="Dropout"):
-        nb03.check_discriminator_block(lambda i, o, d=0.3: nn.Sequential(nn.Linear(i, o), nn.LeakyReLU(0.2)))
-    with pytest.raises(CheckFailed, match="dropout argument"):
-        nb03.check_discriminator_block(lambda i, o, d=0.3: nn.Sequential(nn.Linear(i, o), nn.LeakyReLU(0.2), nn.Dropout(0.5)))
-    # Dropout on the block's input instead of its output.
-    with pytest.raises(CheckFailed, match="should be dropped"):
-        nb03.check_discriminator_block(lambda i, o, d=0.3: nn.Sequential(nn.Dropout(d), nn.Linear(i, o), nn.LeakyReLU(0.2)))
-    with pytest.raises(CheckFailed, match="eval mode"):
-        nb03.check_discriminator_block(lambda i, o, d=0.3: nn.Sequential(nn.Linear(i, o), nn.LeakyReLU(0.01), nn.Dropout(d)))
-
-
-# -- losses --------------------------------------------------------------------------------
-def d_loss(lr, lf):
-    return (F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr))
-            + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
-
-
-def g_loss(lf):
-    return F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
-
-
-def test_losses():
-    assert nb03.check_losses(d_loss, g_loss)
-    with pytest.raises(CheckFailed, match="NotImplementedError"):
-        nb03.check_losses(stub, g_loss)
-    with pytest.raises(CheckFailed, match="NotImplementedError"):
-        nb03.check_losses(d_loss, stub)
-    with pytest.raises(CheckFailed, match="SUM"):
-        nb03.check_losses(lambda a, b: d_loss(a, b) / 2, g_loss)
+        nb03.check_slerp(stub)
+    with pytest.raises(CheckFailed, match="lerp"):
+        nb03.check_slerp(lambda z0, z1, t: (1 - t) * z0 + t * z1)
     with pytest.raises(CheckFailed, match="swapped"):
-        nb03.check_losses(lambda a, b: d_loss(b, a), g_loss)
-    with pytest.raises(CheckFailed, match="sigmoid"):
-        nb03.check_losses(lambda a, b: d_loss(torch.sigmoid(a), torch.sigmoid(b)), g_loss)
-    with pytest.raises(CheckFailed, match="saturating loss"):
-        nb03.check_losses(d_loss, lambda lf: -F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
-    with pytest.raises(CheckFailed, match="labels the fakes 0"):
-        nb03.check_losses(d_loss, lambda lf: F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+        nb03.check_slerp(lambda z0, z1, t: slerp_solution(z0, z1, 1 - t))
+
+    def unnormalised(z0, z1, t):                         # cos Omega taken as the raw dot product
+        omega = torch.arccos((z0 @ z1).clamp(-1, 1))
+        return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    with pytest.raises(CheckFailed, match="normalise"):
+        nb03.check_slerp(unnormalised)
+
+
+# -- the planted bug: G phase ----------------------------------------------------------------
+def g_phase(D, opt_G, x_fake):
+    loss_G = generator_loss_nonsaturating(D(x_fake))
+    opt_G.zero_grad()
+    loss_G.backward()
+    opt_G.step()
+    return loss_G
+
+
+def g_phase_planted(D, opt_G, x_fake):               # the bug planted in the notebook
+    logits = D(x_fake)
+    loss_G = F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+    opt_G.zero_grad()
+    loss_G.backward()
+    opt_G.step()
+    return loss_G
+
+
+def g_phase_saturating(D, opt_G, x_fake):
+    logits = D(x_fake)
+    loss_G = -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+    opt_G.zero_grad()
+    loss_G.backward()
+    opt_G.step()
+    return loss_G
+
+
+def g_phase_detached(D, opt_G, x_fake):
+    loss_G = generator_loss_nonsaturating(D(x_fake.detach()))
+    opt_G.zero_grad()
+    loss_G.backward()
+    opt_G.step()
+    return loss_G
+
+
+def test_g_phase():
+    assert nb03.check_g_phase(g_phase)
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        nb03.check_g_phase(stub)
+    with pytest.raises(CheckFailed, match="planted bug"):
+        nb03.check_g_phase(g_phase_planted)
+    with pytest.raises(CheckFailed, match="minimax"):
+        nb03.check_g_phase(g_phase_saturating)
+    with pytest.raises(CheckFailed, match="did not change"):
+        nb03.check_g_phase(g_phase_detached)
 
 
 # -- detach --------------------------------------------------------------------------------

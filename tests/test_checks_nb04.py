@@ -1,17 +1,46 @@
-"""Notebook 04 exercise checks: pass the solution, fail the stub and plausible wrong answers."""
+"""Notebook 04 exercise checks: pass the solution, fail the stub and plausible wrong answers with
+a message that teaches; the learner version runs top to bottom in smoke mode with its stubs."""
+import os
+from pathlib import Path
+
+import nbformat
 import pytest
+import torch
 from torch import nn
 
 from gan_helpers.checks import CheckFailed
 from gan_helpers.checks import nb04
+from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+
+REPO = Path(__file__).resolve().parents[1]
+NB04 = REPO / "notebooks" / "04_dcgan.ipynb"
 
 
-def g_block(in_ch, out_ch):
-    return nn.Sequential(nn.ConvTranspose2d(in_ch, out_ch, 4, 2, 1, bias=False), nn.BatchNorm2d(out_ch), nn.ReLU(True))
+def stub(*args, **kwargs):
+    raise NotImplementedError()
 
 
-def d_block(in_ch, out_ch):
-    return nn.Sequential(nn.Conv2d(in_ch, out_ch, 4, 2, 1, bias=False), nn.BatchNorm2d(out_ch), nn.LeakyReLU(0.2, True))
+# --- model solutions (the notebook's) ---------------------------------------------------------------
+
+def layer_choices():
+    return {"a_padding": 1, "b_kernel": 4, "c_output_padding": 1, "d_size": 3, "e_kernel": 3}
+
+
+def make_G32(latent_dim, c, *, out_bn=False, tanh=True, proj=4, unflatten=True, act=nn.ReLU):
+    layers = [nn.Unflatten(1, (latent_dim, 1, 1))] if unflatten else []
+    layers += [nn.ConvTranspose2d(latent_dim, 4 * c, proj, 1, 0, bias=False), nn.BatchNorm2d(4 * c), act(),
+               nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * c), act()]
+    if proj == 4:
+        layers += [nn.ConvTranspose2d(2 * c, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c), act()]
+    else:   # the 28x28 generator: 7 -> 14 -> 28
+        layers += [nn.Identity()]
+        c = 2 * c
+    layers += [nn.ConvTranspose2d(c, 1, 4, 2, 1)]
+    if out_bn:
+        layers += [nn.BatchNorm2d(1)]
+    if tanh:
+        layers += [nn.Tanh()]
+    return nn.Sequential(*layers)
 
 
 def weights_init(m):
@@ -22,38 +51,102 @@ def weights_init(m):
         nn.init.zeros_(m.bias)
 
 
-def conv_transpose_out(size, kernel, stride=1, padding=0, output_padding=0):
-    return (size - 1) * stride - 2 * padding + kernel + output_padding
+def fixed_train_step(G, D, opt_G, opt_D, x_real, latent_dim, *, g_loss=generator_loss_nonsaturating,
+                     g_first=False, keep_bug=False, swap=False):
+    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
+    x_fake = G(z)
+    if g_first:
+        loss_G = g_loss(D(x_fake))
+        opt_G.zero_grad(set_to_none=True); loss_G.backward(); opt_G.step()
+    logits_real, logits_fake = D(x_real), D(x_fake.detach())
+    loss_D = discriminator_loss(logits_fake, logits_real) if swap else discriminator_loss(logits_real, logits_fake)
+    opt_D.zero_grad(set_to_none=True); loss_D.backward(); opt_D.step()
+    if not g_first:
+        loss_G = g_loss(D(x_fake.detach() if keep_bug else x_fake))
+        opt_G.zero_grad(set_to_none=True); loss_G.backward(); opt_G.step()
+    return dict(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
+                D_G_z=torch.sigmoid(logits_fake).mean())
 
 
-def stub(*args, **kwargs):
-    raise NotImplementedError()
+MEASURED = {"D_x": 0.5, "D_G_z": 0.9}     # a frozen D's run, as the notebook measures it
 
 
 def test_solutions_pass(capsys):
-    assert nb04.check_g_block(g_block) and nb04.check_d_block(d_block)
-    assert nb04.check_weights_init(weights_init) and nb04.check_conv_transpose_out(conv_transpose_out)
-    assert capsys.readouterr().out.count("PASSED") == 4
+    assert nb04.check_layer_choices(layer_choices)
+    assert nb04.check_g32(make_G32)
+    assert nb04.check_weights_init(weights_init)
+    assert nb04.check_frozen_D_prediction(lambda: {"D_x": 0.45, "D_G_z": 0.8}, MEASURED)
+    assert nb04.check_fixed_step(fixed_train_step)
+    out = capsys.readouterr().out
+    assert out.count("PASSED") == 5
+    # the pass line of the prediction does not depend on the measured numbers (nbval compares it)
+    nb04.check_frozen_D_prediction(lambda: {"D_x": 0.5, "D_G_z": 0.9}, {"D_x": 0.52, "D_G_z": 0.93})
+    assert capsys.readouterr().out.splitlines()[-1] == out.splitlines()[3]
 
 
-@pytest.mark.parametrize("check", [nb04.check_g_block, nb04.check_d_block, nb04.check_weights_init,
-                                   nb04.check_conv_transpose_out])
+@pytest.mark.parametrize("check", [nb04.check_layer_choices, nb04.check_g32, nb04.check_weights_init,
+                                   lambda f: nb04.check_frozen_D_prediction(f, MEASURED), nb04.check_fixed_step])
 def test_stub_fails(check):
     with pytest.raises(CheckFailed, match="NotImplementedError"):
         check(stub)
 
 
-def test_wrong_blocks_fail():
-    with pytest.raises(CheckFailed, match="pooling"):   # upsample + conv instead of a transposed conv
-        nb04.check_g_block(lambda i, o: nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(i, o, 3, 1, 1),
-                                                       nn.BatchNorm2d(o), nn.ReLU()))
-    with pytest.raises(CheckFailed, match="LeakyReLU"):  # ReLU in D
-        nb04.check_d_block(lambda i, o: nn.Sequential(nn.Conv2d(i, o, 4, 2, 1), nn.BatchNorm2d(o), nn.ReLU()))
-    with pytest.raises(CheckFailed, match="BatchNorm2d"):  # no batch norm
-        nb04.check_g_block(lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.ReLU()))
-    with pytest.raises(CheckFailed, match="shape"):      # kernel 3 gives 13, not 14
-        nb04.check_g_block(lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 3, 2, 1), nn.BatchNorm2d(o), nn.ReLU()))
+# --- exercise 1 ----------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("key, wrong, match", [
+    ("a_padding", 2, "counts twice"),          # 2p taken as p
+    ("a_padding", 0, "maps 4 -> 10"),
+    ("b_kernel", 7, "28x28 generator"),        # copied the 28x28 projection
+    ("c_output_padding", 0, "gives 13"),       # forgot the output padding
+    ("c_output_padding", 2, "torch refuses"),  # output padding must be smaller than the stride
+    ("d_size", 4, "floor"),                    # rounded up
+    ("d_size", 14, "floor"),                   # used the transposed formula
+    ("e_kernel", 21, "stride"),
+])
+def test_wrong_layer_choices_fail(key, wrong, match):
+    answers = layer_choices()
+    answers[key] = wrong
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_layer_choices(lambda: answers)
+
+
+def test_layer_choices_shape_errors():
+    with pytest.raises(CheckFailed, match="no entry"):
+        nb04.check_layer_choices(lambda: {"a_padding": 1})
+    with pytest.raises(CheckFailed, match="should be an int"):
+        nb04.check_layer_choices(lambda: {**layer_choices(), "b_kernel": 4.0})
+    with pytest.raises(CheckFailed, match="dict"):
+        nb04.check_layer_choices(lambda: [1, 4, 1, 3, 3])
+
+
+# --- exercise 2 ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda l, c: make_G32(l, c, proj=7), "28x28"),                       # notebook 04's G copied
+    (lambda l, c: make_G32(l, c, tanh=False), "Tanh"),
+    (lambda l, c: make_G32(l, c, out_bn=True, tanh=True), "BatchNorm2d after G's last"),
+    (lambda l, c: make_G32(l, c, unflatten=False), "Unflatten"),
+    (lambda l, c: make_G32(l, c, act=lambda: nn.LeakyReLU(0.2)), "LeakyReLU"),
+    (lambda l, c: nn.Sequential(nn.Linear(l, 16 * 4 * 4 * c), nn.Unflatten(1, (16 * c, 4, 4)),
+                                nn.Upsample(scale_factor=8), nn.Conv2d(16 * c, 1, 3, 1, 1), nn.Tanh()), "Linear"),
+])
+def test_wrong_G32_fails(wrong, match):
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_g32(wrong)
+
+
+def test_G32_without_batch_norm_fails():
+    def no_bn(latent_dim, c):
+        return nn.Sequential(nn.Unflatten(1, (latent_dim, 1, 1)),
+                             nn.ConvTranspose2d(latent_dim, 4 * c, 4, 1, 0), nn.ReLU(),
+                             nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1), nn.ReLU(),
+                             nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.ReLU(),
+                             nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Tanh())
+    with pytest.raises(CheckFailed, match="BatchNorm2d and nn.ReLU"):
+        nb04.check_g32(no_bn)
+
+
+# --- exercise 3 ----------------------------------------------------------------------------------------
 
 def test_wrong_init_fails():
     def std_02(m):  # std 0.2 instead of 0.02
@@ -65,13 +158,91 @@ def test_wrong_init_fails():
     def bn_zero(m):  # batch-norm scale drawn around 0
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
-    for wrong in (std_02, bn_zero):
-        with pytest.raises(CheckFailed):
-            nb04.check_weights_init(wrong)
+    with pytest.raises(CheckFailed, match="N\\(0, 0.02\\)"):
+        nb04.check_weights_init(std_02)
+    with pytest.raises(CheckFailed, match="scale near 1"):
+        nb04.check_weights_init(bn_zero)
 
 
-def test_wrong_formula_fails():
-    with pytest.raises(CheckFailed, match="torch gives"):  # the forward conv formula
-        nb04.check_conv_transpose_out(lambda s, k, st=1, p=0, op=0: (s + 2 * p - k) // st + 1)
-    with pytest.raises(CheckFailed, match="torch gives"):  # forgets the padding
-        nb04.check_conv_transpose_out(lambda s, k, st=1, p=0, op=0: (s - 1) * st + k + op)
+# --- exercise 4 ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("guess, match", [
+    ({"D_x": 0.95, "D_G_z": 0.05}, "opposite"),      # the usual picture of a winning D
+    ({"D_x": 0.9, "D_G_z": 0.95}, "D\\(x\\)"),        # right order, but a frozen D's D(x) cannot climb
+    ({"D_x": 0.5, "D_G_z": 0.55}, "D\\(G\\(z\\)\\)"), # G cannot push D(G(z)) up: it can
+    ({"D_x": 50, "D_G_z": 90}, "in \\[0, 1\\]"),      # percentages instead of probabilities
+    ({"Dx": 0.5}, "keys"),
+])
+def test_wrong_predictions_fail(guess, match):
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_frozen_D_prediction(lambda: guess, MEASURED)
+
+
+# --- exercise 5 ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda *a: nb04.train_step_with_bug(*a), "did not change at all"),     # the bug left in
+    (lambda *a: fixed_train_step(*a, keep_bug=True), "did not change at all"),
+    (lambda *a: fixed_train_step(*a, g_first=True), "before"),              # G through the old D
+    (lambda *a: fixed_train_step(*a, g_loss=generator_loss_saturating), "saturating"),
+    (lambda *a: fixed_train_step(*a, swap=True), "D's weights"),            # a new bug in D's half
+    (lambda *a: {"loss_D": 0.0}, "dict"),
+])
+def test_wrong_fixes_fail(wrong, match):
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_fixed_step(wrong)
+
+
+def test_planted_bug_freezes_G():
+    """The planted bug is silent (no error) and leaves G's weights unchanged: the symptom taught."""
+    torch.manual_seed(0)
+    from gan_helpers.models.dcgan import Discriminator, Generator
+    G, D = Generator(8, 4), Discriminator(4)
+    before = [p.detach().clone() for p in G.parameters()]
+    opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    for _ in range(3):
+        nb04.train_step_with_bug(G, D, opt_G, opt_D, torch.rand(8, 1, 28, 28) * 2 - 1, 8)
+    assert all(torch.equal(a, b) for a, b in zip(before, G.parameters()))
+
+
+# --- the notebook's exercises and its learner version ---------------------------------------------------
+
+def _nbg(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def test_notebook_has_graded_exercises():
+    nb = nbformat.read(str(NB04), as_version=4)
+    graded = {_nbg(c)["grade_id"]: c for c in nb.cells if _nbg(c).get("grade")}
+    assert len(graded) >= 4
+    written = [g for g, c in graded.items() if c.cell_type == "markdown"]
+    assert {"nb04_gallery_written", "nb04_fid_written"} <= set(written)
+    assert all(_nbg(c)["points"] > 0 for c in graded.values())
+    doc = (REPO / "docs" / "exercises" / "nb04.md").read_text()
+    for gid in graded:
+        assert gid in doc, f"{gid} is not described in docs/exercises/nb04.md"
+
+
+@pytest.mark.slow
+def test_learner_version_runs_in_smoke_mode(tmp_path, monkeypatch):
+    """The learner version (stubs in place) runs top to bottom in smoke mode: the only errors are
+    the checks of unfinished exercises, each saying NotImplementedError."""
+    from nbclient import NotebookClient
+
+    from gan_helpers.student import make_student_version
+
+    out = make_student_version(NB04, tmp_path / NB04.name)
+    nb = nbformat.read(str(out), as_version=4)
+    monkeypatch.setenv("GAN_SMOKE", "1")
+    monkeypatch.setenv("MPLBACKEND", "agg")
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(NB04.parent)}}).execute()
+    errors = {}
+    for c in nb.cells:
+        if c.cell_type == "code":
+            for o in c.outputs:
+                if o.output_type == "error":
+                    errors[_nbg(c).get("grade_id", c.source[:60])] = o.ename + ": " + o.evalue
+    code_checks = {_nbg(c)["grade_id"] for c in nb.cells if c.cell_type == "code" and _nbg(c).get("grade")}
+    assert set(errors) == code_checks, errors
+    assert all("NotImplementedError" in e for e in errors.values()), errors

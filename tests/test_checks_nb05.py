@@ -5,56 +5,70 @@ import torch.nn.functional as F
 
 from gan_helpers.checks import CheckFailed
 from gan_helpers.checks import nb05
-
-
-def condition_z(z, y, n_classes):
-    return torch.cat([z, F.one_hot(y, n_classes).to(z.dtype)], dim=1)
-
-
-def d_input(x, y, n_classes):
-    maps = F.one_hot(y, n_classes).to(x.dtype)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
-    return torch.cat([x, maps], dim=1)
-
-
-def label_match(logits, requested):
-    hit = (logits.argmax(dim=1) == requested).float()
-    per_class = torch.stack([hit[requested == k].mean() for k in range(logits.shape[1])])
-    return hit.mean().item(), per_class
+from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating
 
 
 def stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-def test_solutions_pass(capsys):
-    assert nb05.check_condition_z(condition_z) and nb05.check_discriminator_input(d_input)
-    assert nb05.check_label_match(label_match)
-    assert capsys.readouterr().out.count("PASSED") == 3
+def bce(logits, target):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-@pytest.mark.parametrize("check", [nb05.check_condition_z, nb05.check_discriminator_input, nb05.check_label_match])
-def test_stub_fails(check):
+# -- matching-aware loss ---------------------------------------------------------------------
+def d_loss_matching(D, x_real, y_real, x_fake, y_fake, y_wrong):
+    return bce(D(x_real, y_real), 1.0) + (bce(D(x_fake.detach(), y_fake), 0.0) + bce(D(x_real, y_wrong), 0.0)) / 2
+
+
+def test_matching_loss(capsys):
+    assert nb05.check_matching_loss(d_loss_matching)
+    assert "PASSED" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match="NotImplementedError"):
-        check(stub)
+        nb05.check_matching_loss(stub)
+    with pytest.raises(CheckFailed, match="labelled 1"):      # mismatched pair called real
+        nb05.check_matching_loss(lambda D, xr, yr, xf, yf, yw: bce(D(xr, yr), 1.) + (bce(D(xf.detach(), yf), 0.) + bce(D(xr, yw), 1.)) / 2)
+    with pytest.raises(CheckFailed, match="full weight"):     # no average of the two fake-type terms
+        nb05.check_matching_loss(lambda D, xr, yr, xf, yf, yw: bce(D(xr, yr), 1.) + bce(D(xf.detach(), yf), 0.) + bce(D(xr, yw), 0.))
+    with pytest.raises(CheckFailed, match="detach"):          # G gets D's gradients
+        nb05.check_matching_loss(lambda D, xr, yr, xf, yf, yw: bce(D(xr, yr), 1.) + (bce(D(xf, yf), 0.) + bce(D(xr, yw), 0.)) / 2)
+    with pytest.raises(CheckFailed, match="y_fake"):          # fakes judged against the real labels
+        nb05.check_matching_loss(lambda D, xr, yr, xf, yf, yw: bce(D(xr, yr), 1.) + (bce(D(xf.detach(), yr), 0.) + bce(D(xr, yw), 0.)) / 2)
 
 
-def test_wrong_condition_fails():
-    with pytest.raises(CheckFailed, match="one number"):   # raw label as a column
-        nb05.check_condition_z(lambda z, y, k: torch.cat([z, y[:, None].float()], dim=1))
-    with pytest.raises(CheckFailed, match="first 8 columns"):  # one-hot first
-        nb05.check_condition_z(lambda z, y, k: torch.cat([F.one_hot(y, k).float(), z], dim=1))
+# -- projection discriminator ----------------------------------------------------------------
+def projection_logits(features, y, psi, embed):
+    return psi(features) + (embed(y) * features).sum(dim=1, keepdim=True)
 
 
-def test_wrong_d_input_fails():
-    with pytest.raises(CheckFailed, match="plane y all ones"):   # labels of the wrong samples (transposed)
-        nb05.check_discriminator_input(lambda x, y, k: torch.cat(
-            [x, F.one_hot(y.flip(0), k).float()[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])], 1))
-    with pytest.raises(CheckFailed, match="shape"):              # one plane holding the label value
-        nb05.check_discriminator_input(lambda x, y, k: torch.cat(
-            [x, y.float()[:, None, None, None].expand(-1, 1, x.shape[2], x.shape[3])], 1))
+def test_projection_logits():
+    assert nb05.check_projection_logits(projection_logits)
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        nb05.check_projection_logits(stub)
+    with pytest.raises(CheckFailed, match="every other image"):          # (N, N) pairing
+        nb05.check_projection_logits(lambda f, y, psi, e: psi(f) + f @ e(y).T)
+    with pytest.raises(CheckFailed, match="embed.weight"):               # one score per class
+        nb05.check_projection_logits(lambda f, y, psi, e: f @ e.weight.T)
+    with pytest.raises(CheckFailed, match=r"shape \(N,\)"):              # keepdim forgotten
+        nb05.check_projection_logits(lambda f, y, psi, e: psi(f)[:, 0] + (e(y) * f).sum(1))
+    with pytest.raises(CheckFailed, match="unconditional term"):         # psi missing
+        nb05.check_projection_logits(lambda f, y, psi, e: (e(y) * f).sum(1, keepdim=True))
+    with pytest.raises(CheckFailed, match="ignores y"):                  # label missing
+        nb05.check_projection_logits(lambda f, y, psi, e: psi(f))
 
 
-def test_wrong_label_match_fails():
+# -- label match -----------------------------------------------------------------------------
+def label_match(logits, requested):
+    hit = (logits.argmax(dim=1) == requested).float()
+    per_class = torch.stack([hit[requested == k].mean() for k in range(logits.shape[1])])
+    return hit.mean().item(), per_class
+
+
+def test_label_match():
+    assert nb05.check_label_match(label_match)
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        nb05.check_label_match(stub)
+
     def per_class_over_n(logits, requested):
         hit = (logits.argmax(1) == requested).float()
         return hit.mean().item(), torch.stack([hit[requested == k].sum() / len(hit) for k in range(logits.shape[1])])
@@ -63,3 +77,39 @@ def test_wrong_label_match_fails():
     with pytest.raises(CheckFailed, match="dim=1"):
         # compares the top probability (a value) with the label instead of the top class (an index)
         nb05.check_label_match(lambda lg, r: ((lg.max(1).values == r).float().mean().item(), torch.zeros(3)))
+
+
+# -- the planted bug: conditional step -------------------------------------------------------
+def make_step(fake_label="asked", real_label="real", detach=True, g_labels="random"):
+    def step(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes):
+        N = x_real.shape[0]
+        z = torch.randn(N, latent_dim)
+        y_fake = torch.randint(0, n_classes, (N,)) if g_labels == "random" else y_real
+        x_fake = G(z, y_fake)
+        y_shown = y_fake if fake_label == "asked" else y_real
+        y_for_real = y_real if real_label == "real" else y_fake
+        logits_real = D(x_real, y_for_real)
+        logits_fake = D(x_fake.detach() if detach else x_fake, y_shown)
+        loss_D = discriminator_loss(logits_real, logits_fake)
+        opt_D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        loss_G = generator_loss_nonsaturating(D(x_fake, y_shown))
+        opt_G.zero_grad()
+        loss_G.backward()
+        opt_G.step()
+        return dict(loss_D=loss_D, loss_G=loss_G)
+    return step
+
+
+def test_conditional_step():
+    assert nb05.check_conditional_step(make_step())
+    assert nb05.check_conditional_step(make_step(g_labels="real"))    # asking G for y_real is consistent too
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        nb05.check_conditional_step(stub)
+    with pytest.raises(CheckFailed, match="planted bug"):
+        nb05.check_conditional_step(make_step(fake_label="real"))
+    with pytest.raises(CheckFailed, match="its own label"):
+        nb05.check_conditional_step(make_step(real_label="fake"))
+    with pytest.raises(CheckFailed, match="second time"):
+        nb05.check_conditional_step(make_step(detach=False))

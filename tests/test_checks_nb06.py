@@ -70,3 +70,117 @@ def test_generator_loss():
         check_generator_loss(lambda *a: g_solution(*a, cycle_l2=True))
     with pytest.raises(CheckFailed, match="backward cycle"):
         check_generator_loss(lambda *a: g_solution(*a, one_way=True))
+
+
+# --- the history pool -------------------------------------------------------------------
+import random  # noqa: E402
+
+
+class PoolSolution:
+    def __init__(self, size=50):
+        self.size, self.images = size, []
+
+    def query(self, fakes):
+        out = []
+        for img in fakes.detach():
+            if self.size == 0:
+                out.append(img)
+            elif len(self.images) < self.size:
+                self.images.append(img.clone()); out.append(img)
+            elif random.random() > 0.5:
+                i = random.randrange(self.size)
+                out.append(self.images[i]); self.images[i] = img.clone()
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+
+class PoolNoHistory(PoolSolution):          # stores, but always hands D the newest fakes
+    def query(self, fakes):
+        super().query(fakes)
+        return fakes.detach()
+
+
+class PoolNoSwap(PoolSolution):             # returns an old fake but never stores the new one
+    def query(self, fakes):
+        out = []
+        for img in fakes.detach():
+            if len(self.images) < self.size:
+                self.images.append(img.clone()); out.append(img)
+            elif random.random() > 0.5:
+                out.append(self.images[random.randrange(self.size)])
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+
+class PoolNoClone(PoolSolution):            # stores the caller's tensor itself
+    def query(self, fakes):
+        out = []
+        for img in fakes:
+            if len(self.images) < self.size:
+                self.images.append(img); out.append(img.detach())
+            elif random.random() > 0.5:
+                i = random.randrange(self.size)
+                out.append(self.images[i].detach()); self.images[i] = img
+            else:
+                out.append(img.detach())
+        return torch.stack(out)
+
+
+class PoolNotDetached(PoolSolution):
+    def query(self, fakes):
+        return super().query(fakes) + 0 * fakes
+
+
+def test_pool():
+    from gan_helpers.checks.nb06 import check_pool
+    from gan_helpers.pool import ImagePool
+    random.seed(0)
+    assert check_pool(PoolSolution)
+    assert check_pool(ImagePool)  # the library's pool passes too
+
+    class Stub:
+        def __init__(self, size=50):
+            pass
+
+        def query(self, fakes):
+            raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        check_pool(Stub)
+    with pytest.raises(CheckFailed, match="never returned a stored fake"):
+        check_pool(PoolNoHistory)
+    with pytest.raises(CheckFailed, match="must take its place"):
+        check_pool(PoolNoSwap)
+    with pytest.raises(CheckFailed, match="clone"):
+        check_pool(PoolNoClone)
+    with pytest.raises(CheckFailed, match="detach"):
+        check_pool(PoolNotDetached)
+
+
+# --- the training step --------------------------------------------------------------------
+def test_train_step():
+    from gan_helpers.checks import nb06
+    from gan_helpers.cyclegan_loop import train_step
+
+    assert nb06.check_train_step(train_step)  # the library's step is the model solution
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        nb06.check_train_step(stub)
+
+    for kw, match in [(dict(order="DG"), "before the generators"), (dict(zero_grad=False), "zero_grad"),
+                      (dict(lam_idt=0.0), "identity terms are missing"), (dict(lam=10.0, lam_idt=0.5), "not the paper's"),
+                      (dict(detach=False), "detached fakes")]:
+        with pytest.raises(CheckFailed, match=match):
+            nb06.check_train_step(_fresh(nb06, kw))
+    with pytest.raises(CheckFailed, match="dict"):
+        nb06.check_train_step(lambda *args: train_step(*args) and None)
+
+
+def _fresh(nb06, kw):
+    """A wrong step: the library's reference step with one mistake, on every call."""
+    def step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam=10.0, lam_idt=0.5):
+        k = dict(kw)
+        nb06._reference_step(model, opt_G, opt_D, a, b, k.pop("lam", lam), k.pop("lam_idt", lam_idt), **k)
+        return {key: 0.0 for key in ("cycle_A", "cycle_B", "identity_A", "identity_B", "D_A", "D_B")}
+    return step

@@ -20,6 +20,10 @@ TINY = {
                           "--min-accuracy", "0"],
     "cyclegan": ["--steps", "2", "--batch-size", "2", "--g-channels", "2", "--n-blocks", "1", "--d-channels", "2",
                  "--eval-n", "4", "--log-every", "1"],
+    "horse2zebra": ["--limit", "3", "--epochs", "1", "--snapshot-epochs", "", "--g-channels", "2", "--n-blocks", "1",
+                    "--d-channels", "2", "--evaluate", "false"],
+    "photo_classifier": ["--limit", "8", "--epochs", "1", "--channels", "2", "--feature-dim", "4",
+                         "--batch-size", "4", "--min-accuracy", "0"],
 }
 
 

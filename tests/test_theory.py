@@ -105,3 +105,47 @@ def test_kl_of_gaussians_matches_closed_form():
     assert float(js_divergence(a.pdf(x), b.pdf(x), x)) == pytest.approx(float(js_divergence(b.pdf(x), a.pdf(x), x)))
     with pytest.raises(ValueError, match="on the grid"):
         kl_divergence(torch.ones(3), torch.ones(3), x)
+
+
+# ---------------------------------------------------------------- p_g known only through samples (notebook 02)
+from gan_helpers.theory import estimate_from_samples, kde_1d, silverman_bandwidth  # noqa: E402
+
+
+def _normal(n, mean, std, seed=0):
+    return mean + std * torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def test_silverman_bandwidth_and_kde_integrate_and_track_the_density():
+    s = _normal(20_000, 1.0, 0.5)
+    h = silverman_bandwidth(s)
+    assert h == pytest.approx(0.9 * 0.5 * 20_000 ** -0.2, rel=0.03)  # std and IQR / 1.34 agree for a Gaussian
+    x = torch.linspace(-3, 5, 2001, dtype=torch.float64)
+    p = kde_1d(s, x)
+    assert float(torch.trapezoid(p, x)) == pytest.approx(1.0, abs=1e-6)
+    assert float((p - Gaussian1D(1.0, 0.5).pdf(x)).abs().max()) < 0.05  # peak 0.80; smoothing lowers it a little
+    assert torch.equal(kde_1d(s[:, None], x), p)                         # (n, 1) like G's output
+    assert silverman_bandwidth(torch.zeros(50)) == 1e-3                   # a point mass still gives a density
+    with pytest.raises(ValueError, match="bandwidth"):
+        kde_1d(s, x, bandwidth=0.0)
+    with pytest.raises(ValueError, match="shape"):
+        kde_1d(torch.zeros(4, 2), x)
+    with pytest.raises(ValueError, match="nan"):
+        silverman_bandwidth(torch.tensor([0.0, float("nan")]))
+
+
+def test_sample_estimate_knows_the_answers():
+    data = Gaussian1D(2.0, 0.5)
+    same = estimate_from_samples(data, _normal(5000, 2.0, 0.5)[:, None])  # p_g = p_data: JSD 0, D* 1/2
+    assert 0 <= same.jsd < 0.005
+    near_data = (same.x - 2.0).abs() < 1.0
+    assert float((same.d_star[near_data] - 0.5).abs().max()) < 0.06
+    far = estimate_from_samples(data, _normal(5000, 30.0, 0.5))           # disjoint: log 2, D* 1 on the data
+    assert far.jsd == pytest.approx(math.log(2), abs=1e-6)
+    assert float(far.d_star[(far.x - 2.0).abs() < 1.0].min()) > 0.999
+    spike = estimate_from_samples(data, torch.full((300,), 2.0))          # G collapsed onto one point
+    assert 0.5 < spike.jsd <= math.log(2) + 1e-9
+    # two Gaussians: the estimate converges to the exact JSD of optimal_d_state
+    gen = Gaussian1D(1.0, 0.8)
+    est = estimate_from_samples(data, _normal(20_000, gen.mean, gen.std, seed=1))
+    assert est.jsd == pytest.approx(optimal_d_state(data, gen).jsd, abs=0.01)
+    assert float(torch.trapezoid(est.p_g, est.x)) == pytest.approx(1.0, abs=1e-6)

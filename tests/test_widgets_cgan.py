@@ -59,3 +59,14 @@ def test_panel_refuses_bad_values_and_ignores_a_nan_slider(G):
         with pytest.raises(ValueError, match=msg):
             ClassStylePanel(G, k=2, seed=0, **kw)
     assert p.ui.children[0].layout.align_items == "flex-start"
+
+
+def test_static_image_shows_both_rows(G):
+    import io
+    from PIL import Image
+    p = ClassStylePanel(G, k=2, n_styles=4, directions=torch.eye(6)[:2])
+    png = p.static_png(scale=1)
+    assert png[:4] == b"\x89PNG"
+    w, h = Image.open(io.BytesIO(png)).size
+    assert w > 4 * h                                  # 11 tiles wide, 2 rows
+    assert p.static_image(scale=1).data == png

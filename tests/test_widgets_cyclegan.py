@@ -113,3 +113,52 @@ def test_a_huge_upload_is_refused_before_decoding(translator):
     with pytest.raises(ValueError, match="megapixels"):
         translator.load_bytes(buf.getvalue())
     assert translator.image.layout.width == "480px"   # drawn at its own size, not the cell's width
+
+
+def test_translator_displays_its_controls(monkeypatch, translator):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    translator._ipython_display_()  # what Jupyter calls when the cell ends with `translator`
+    assert shown == [translator.ui]
+
+
+@pytest.fixture(scope="module")
+def photo_translator():
+    torch.manual_seed(0)
+    model = CycleGAN(g_channels=4, n_down=2, n_blocks=1, d_channels=4, d_layers=2)
+    horses, zebras = torch.rand(3, 3, 48, 48) * 2 - 1, torch.rand(4, 3, 48, 48) * 2 - 1
+    return Translator({"h2z": model}, horses, zebras, photos=True)
+
+
+def test_photo_translator_slider_and_toggle(photo_translator):
+    t = photo_translator
+    assert [label for label, _ in t.domain.options] == ["A: horses", "B: zebras"]
+    assert t.state["rows"]["h2z"]["translated"].shape == (1, 3, 48, 48)
+    t.domain.value = "B"
+    t.index.value = 3
+    with torch.no_grad():
+        want = t.models["h2z"].G_BA(t.images["B"][3:4])
+    assert t.state["source"] == "B[3]" and torch.allclose(t.state["rows"]["h2z"]["translated"], want)
+    t.domain.value = "A"
+
+
+def test_photo_upload_is_cropped_square_and_resized(photo_translator):
+    wide = np.zeros((60, 120, 3), np.uint8)
+    wide[:, 30:90] = 255  # a white centre square on black side bands
+    s = photo_translator.load_bytes(png(wide), domain="A")
+    assert s["source"] == "upload" and s["input"].shape == (1, 3, 48, 48)
+    assert float(s["input"].min()) > 0.9  # only the centre square survives: all white
+
+
+def test_photo_upload_of_a_text_file_says_so(photo_translator):
+    photo_translator.upload.value = ({"name": "notes.txt", "type": "text/plain", "size": 5,
+                                      "content": memoryview(b"hello"), "last_modified": datetime.datetime.now()},)
+    assert "could not read the upload as an image" in photo_translator.message.value
+
+
+def test_photo_translator_refuses_mismatched_sizes():
+    m = CycleGAN(g_channels=4, n_down=2, n_blocks=1, d_channels=4, d_layers=2)
+    with pytest.raises(ValueError, match="same size"):
+        Translator({"m": m}, torch.zeros(1, 3, 48, 48), torch.zeros(1, 3, 64, 64), photos=True)
+    with pytest.raises(ValueError, match=r"\(N, 3, S, S\)"):
+        Translator({"m": m}, torch.zeros(1, 3, 48, 40), torch.zeros(1, 3, 48, 40), photos=True)

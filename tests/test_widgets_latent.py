@@ -96,3 +96,17 @@ def test_header_has_no_nan_gains_when_directions_are_given(G):
     p = LatentExplorer(G, directions=torch.eye(8)[:2])
     assert "nan" not in p.ui.children[1].value
     assert p.ui.children[0].layout.align_items == "flex-start"   # the image is not stretched by the row
+
+
+def test_static_image_is_the_current_view_as_png(G):
+    from PIL import Image
+    import io
+    p = LatentExplorer(G, k=2, seed=1, n_path=5)
+    p.set_direction(0, 1.0)
+    png = p.static_png(scale=2)
+    assert png[:4] == b"\x89PNG"
+    w, h = Image.open(io.BytesIO(png)).size
+    assert w > 5 * h                                  # one row: current image + 5 path images
+    assert p.static_image().data == p.static_png()
+    with pytest.raises(ValueError, match="scale"):
+        p.static_png(scale=0)

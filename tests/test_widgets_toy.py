@@ -91,3 +91,38 @@ def test_view_draws_three_panels():
     draw_toy_state(axes, gan1)
     assert len(axes[1].lines) == 13  # one family of lines for a 1-D z
     plt.close(fig)
+
+
+def test_run_button_animates_the_panel_image_without_new_figures(monkeypatch, capsys):
+    """Clicking Run redraws the panel's ipywidgets.Image during the run (PNG bytes change
+    several times), updates the state and prints the summary, and displays nothing new:
+    no pyplot figure is created and IPython's display is never called (JupyterLab does not
+    apply display-id updates made from inside a widget Output)."""
+    import warnings
+
+    import IPython.display
+
+    p = ToyGANPanel([ring(), grid()], ToyGANConfig(width=16, depth=2, batch_size=32, steps=12), frames=4)
+    first = p.image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and p.png == first  # the untrained state, shown at once
+    frames = []
+    p.image.observe(lambda change: frames.append(change["new"]), names="value")
+    displayed = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: displayed.append(a))
+    figs_before = plt.get_fignums()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # e.g. a tight_layout warning would fail here
+        p.button.click()
+        p.button.click()  # a second click: still nothing new displayed
+    assert displayed == [] and plt.get_fignums() == figs_before
+    assert len(frames) == 2 * 4  # 3 frames during each 12-step run (every 3 steps) + the final one
+    assert len(set(frames)) >= 3 and frames[-1] != first and p.image.value == frames[-1]
+    assert p.gan is not None and p.gan.step == 12 and len(p.runs) == 2 and p.metrics["step"] == 12
+    assert p.runs[0]["seconds"] > 0
+    out = capsys.readouterr().out
+    assert out.count("ring of 8, non-saturating") == 2 and "modes covered" in out and "Cannot run" not in out
+
+
+def test_panel_rejects_bad_frames():
+    with pytest.raises(ValueError, match="frames"):
+        ToyGANPanel([ring()], frames=0)

@@ -145,3 +145,92 @@ def check_optimal_discriminator(d_star) -> bool:
         raise CheckFailed(f"on {what} at x = {x[i]:.1f}: got {float(got[i]):.4f}, expected "
                           f"{float(want[i]):.4f} = p_data / (p_data + p_g).")
     return passed("check_optimal_discriminator", "D* = p_data / (p_data + p_g), and 1/2 where p_g = p_data")
+
+
+# --------------------------------------------------------------------------- exercise 3: D* from log-densities
+def _log_cases():
+    """(log p_data, log p_g, what) in float64: ordinary values, then tails where exp underflows."""
+    x = torch.linspace(-4, 4, 9, dtype=torch.float64)
+    data, gen = Gaussian1D(0, 1), Gaussian1D(1.5, 0.7)
+    # 40 to 60 std out both densities underflow to exactly 0.0 in float64, yet D* is 0.05 to 0.12 there.
+    far = torch.linspace(40.0, 60.0, 5, dtype=torch.float64)
+    return [(data.log_pdf(x), gen.log_pdf(x), "p_data = N(0, 1), p_g = N(1.5, 0.7^2) at x = -4 ... 4"),
+            (data.log_pdf(x), data.log_pdf(x), "p_g = p_data"),
+            (data.log_pdf(far), Gaussian1D(0.05, 1).log_pdf(far), "far tails: p_data = N(0, 1), p_g = N(0.05, 1) "
+                                                                  "at x = 40 ... 60 (log-densities -800 to -1800)")]
+
+
+def check_d_star_from_logs(d_star_from_log) -> bool:
+    """``d_star_from_log(log_p_data, log_p_g)``: D* = p_data / (p_data + p_g) from the LOG-densities,
+    exact even where the densities themselves underflow to 0 (answer: sigmoid(log_p_data - log_p_g))."""
+    for a, b, what in _log_cases():
+        name = f"d_star_from_log on {what}"
+        got = call(d_star_from_log, a.clone(), b.clone(), name="d_star_from_log")
+        check(torch.is_tensor(got), f"{name} should return a torch.Tensor, got {type(got).__name__}.")
+        check(tuple(got.shape) == tuple(a.shape), f"{name} has shape {tuple(got.shape)}, expected {tuple(a.shape)}.")
+        got = got.detach().double()
+        want = torch.sigmoid(a - b)
+        if bool(torch.isfinite(got).all()) and torch.allclose(got, want, rtol=1e-6, atol=1e-12):
+            continue
+        if not bool(torch.isfinite(got).all()):
+            raise CheckFailed(f"{name}: got nan or inf. exp(-1000) is exactly 0.0 even in float64, so "
+                              "exp(a) / (exp(a) + exp(b)) becomes 0 / 0. Divide the top and the bottom by "
+                              "p_data: D* = 1 / (1 + p_g / p_data) = 1 / (1 + exp(b - a)), which is sigmoid(a - b).")
+        if torch.allclose(got, 1 - want, rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{name}: you returned 1 - D* (sigmoid(log_p_g - log_p_data)). D(x) is the "
+                              "probability that x is REAL: the data density goes on top.")
+        if torch.allclose(got, F.logsigmoid(a - b), rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{name}: you returned log D* (values below 0); the exercise asks for D* itself, "
+                              "a probability in [0, 1].")
+        if torch.allclose(got, torch.exp(a - b), rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{name}: you returned the ratio p_data / p_g = exp(a - b), which is not a "
+                              "probability (it can exceed 1). D* divides by the sum p_data + p_g.")
+        if torch.allclose(got, a / (a + b), rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{name}: you plugged the log-densities into p_data / (p_data + p_g) as if they "
+                              "were densities. Rewrite D* in terms of log p_data - log p_g.")
+        i = int((got - want).abs().argmax())
+        raise CheckFailed(f"{name}: at point {i} got {float(got[i]):.6g}, expected {float(want[i]):.6g} "
+                          "= p_data / (p_data + p_g).")
+    return passed("check_d_star_from_logs", "D* = sigmoid(log p_data - log p_g), exact in the far tails")
+
+
+# --------------------------------------------------------------------------- exercise 5: predict, then verify
+def check_equilibrium_prediction(predicted_loss_D, predicted_loss_G) -> bool:
+    """Predictions of loss_D (BCE, real 1 / fake 0) and the non-saturating loss_G at the game's
+    equilibrium (p_g = p_data, so D = D* = 1/2 everywhere), compared with the library's losses
+    evaluated there on a batch of 1,000 real and 1,000 fake samples."""
+    for value, name in [(predicted_loss_D, "predicted_loss_D"), (predicted_loss_G, "predicted_loss_G")]:
+        check(value is not None, f"{name} is still None: write your prediction as a number (e.g. 0.25) "
+              "before running the check.")
+        check(isinstance(value, (int, float)) and not isinstance(value, bool) and value == value,
+              f"{name} should be a plain number, got {value!r}.")
+    # The run: p_g = p_data, so D* = p_data / (p_data + p_g) = 1/2, i.e. logit 0 on every sample.
+    data = Gaussian1D(0.0, 1.0)
+    gen = torch.Generator().manual_seed(0)
+    x_real, x_fake = torch.randn(1000, generator=gen, dtype=torch.float64), torch.randn(1000, generator=gen, dtype=torch.float64)
+    d_real = optimal_discriminator(data.pdf(x_real), data.pdf(x_real))
+    d_fake = optimal_discriminator(data.pdf(x_fake), data.pdf(x_fake))
+    logits_real, logits_fake = torch.logit(d_real), torch.logit(d_fake)
+    loss_D = float(discriminator_loss(logits_real, logits_fake))
+    loss_G = float(F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake)))
+    tol = 0.01
+    D_hints = {0.0: "a loss of 0 would need D to be certain and right on every sample, but at the equilibrium "
+                    "D cannot tell real from fake at all.",
+               -loss_D: "that is V(D*, G) = -log 4, the value D maximises; the loss D minimises is -V.",
+               loss_D / 2: "that is one of the two terms: L_D adds BCE on the real batch and BCE on the fake batch.",
+               0.5: "0.5 is D's output at the equilibrium, not its loss; plug D = 1/2 into both BCE terms."}
+    G_hints = {-loss_G: "that is the saturating loss log(1 - D) at D = 1/2; the non-saturating loss is -log D.",
+               loss_D: "that is L_D (two terms); G's loss has only the fake term, -log D(G(z)).",
+               0.0: "a loss of 0 would need D(G(z)) = 1, D fully fooled; at the equilibrium D(G(z)) = 1/2.",
+               0.5: "0.5 is D(G(z)) at the equilibrium, not G's loss; take -log of it."}
+    for value, want, name, hints in [(predicted_loss_D, loss_D, "predicted_loss_D", D_hints),
+                                     (predicted_loss_G, loss_G, "predicted_loss_G", G_hints)]:
+        if abs(value - want) <= tol:
+            continue
+        for wrong, hint in hints.items():
+            if abs(value - wrong) <= tol:
+                raise CheckFailed(f"{name} = {value:g}: {hint}")
+        raise CheckFailed(f"{name} = {value:g} does not match the run. At the equilibrium D(x) = 1/2 on every "
+                          "real and every fake sample: evaluate each BCE term at p = 1/2.")
+    return passed("check_equilibrium_prediction",
+                  f"measured at D = D* = 1/2: loss_D = {loss_D:.4f} (2 log 2), loss_G = {loss_G:.4f} (log 2)")

@@ -1,6 +1,9 @@
-"""Checks for notebook 02's exercises (the GAN training step, Goodfellow et al. 2014):
-the learner's discriminator step and non-saturating generator step are run on tiny
-models and data and compared with the library's step (gan_helpers.training.d_step / g_step)."""
+"""Checks for notebook 02's exercises (the GAN training step, Goodfellow et al. 2014; mode
+coverage, Srivastava et al. 2017): the learner's discriminator step and non-saturating generator
+step are run on tiny models and data and compared with the library's step
+(gan_helpers.training.d_step / g_step); the learner's coverage metric is run on crafted sample
+sets where the usual mistakes give different numbers; a predicted high-quality share is
+compared with a measurement. ``yours_or_library`` lets later cells run while a step is a stub."""
 from __future__ import annotations
 
 import copy
@@ -9,7 +12,7 @@ import torch
 
 from ..losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 from ..models.toy import ToyDiscriminator, ToyGenerator
-from ..toy import ring
+from ..toy import grid, mode_coverage, ring
 from ..training import d_step as library_d_step, g_step as library_g_step
 from ._core import CheckFailed, call, check, passed
 
@@ -129,3 +132,129 @@ def check_g_step(g_step) -> bool:
     check(_same(_flat(G), _flat(G_ref2)), "G's update includes gradients left over from the previous step: "
           "call opt_G.zero_grad() before loss_G.backward().")
     return passed("g_step", f"loss_G = {got:.4f} (non-saturating), gradient flows through D, only G updated")
+
+
+# --------------------------------------------------------------------------- later cells: yours, or the library's
+def _library_d_step(G, D, opt_D, x_real, z):
+    return library_d_step(D, opt_D, x_real, G(z))["loss_D"]
+
+
+def _library_g_step(G, D, opt_G, z):
+    return library_g_step(D, opt_G, G(z))
+
+
+def yours_or_library(d_step, g_step):
+    """(d_step, g_step, who): the learner's two step functions, or for one that is still a stub
+    (it raises NotImplementedError on a tiny case) the library's step with the same signature,
+    so the cells after the exercises run either way."""
+    chosen = []
+    for fn, fallback, args in [(d_step, _library_d_step, "d"), (g_step, _library_g_step, "g")]:
+        G, D, x_real, z = _case(5, 8)
+        opt = torch.optim.SGD((D if args == "d" else G).parameters(), lr=0.0)  # lr 0: the probe changes nothing
+        try:
+            fn(G, D, opt, x_real, z) if args == "d" else fn(G, D, opt, z)
+            chosen.append((fn, "yours"))
+        except NotImplementedError:
+            chosen.append((fallback, "the library's (yours is still a stub)"))
+    (d_fn, d_who), (g_fn, g_who) = chosen
+    return d_fn, g_fn, f"d_step: {d_who}, g_step: {g_who}"
+
+
+# --------------------------------------------------------------------------- exercise 3: mode coverage
+def _coverage_cases():
+    """Sample sets (N, 2) against the ring (std 0.02, high quality within 0.06) where the usual
+    mistakes give numbers different from the protocol's."""
+    data = ring()
+    m, sd = data.modes, data.std
+    gen = torch.Generator().manual_seed(3)
+    # 40 samples: 20 sharp ones on modes 0 and 1 (within 1 std), 12 at 4 std from mode 2 (low
+    # quality, but mode 2 is still their nearest), 8 halfway between modes 4 and 5 (far from all).
+    sharp = m[torch.tensor([0] * 12 + [1] * 8)] + 0.5 * sd * torch.randn(20, 2, generator=gen).clamp(-1.5, 1.5)
+    angle = torch.rand(12, generator=gen) * 6.283
+    near = m[2] + 4 * sd * torch.stack([angle.cos(), angle.sin()], dim=1)
+    between = (0.5 * (m[4] + m[5])).expand(8, 2) + 0.01 * torch.randn(8, 2, generator=gen)
+    crafted = torch.cat([sharp, near, between])
+    # Samples at 1.8 std of modes 3 and 6 (inside 3 std, outside 1 std): a threshold of 1 std misses them.
+    angle2 = torch.rand(10, generator=gen) * 6.283
+    ring2 = 1.8 * sd * torch.stack([angle2.cos(), angle2.sin()], dim=1)
+    second = torch.cat([m[3] + ring2[:5], m[6] + ring2[5:], between[:2]])
+    g = grid()
+    real_grid = g.sample(500, torch.Generator().manual_seed(4))
+    return [(crafted, m, sd, "40 crafted samples on the ring (sharp on modes 0, 1; loose around mode 2; "
+                             "8 between modes 4 and 5)"),
+            (second, m, sd, "12 samples on the ring at 1.8 std of modes 3 and 6, plus 2 between modes"),
+            (real_grid, g.modes, g.std, "500 real samples of the 5x5 grid")]
+
+
+def check_mode_coverage(coverage) -> bool:
+    """``coverage(samples, modes, std)`` -> ``(modes_covered, high_quality)``: the VEEGAN protocol
+    (a sample is high quality within 3 std of its nearest mode; a mode is covered by at least one
+    high-quality sample; high_quality is the share of such samples, in [0, 1])."""
+    for samples, modes, sd, what in _coverage_cases():
+        got = call(coverage, samples.clone(), modes.clone(), sd, name="coverage")
+        check(isinstance(got, (tuple, list)) and len(got) == 2,
+              f"coverage should return a pair (modes_covered, high_quality), got {type(got).__name__}"
+              + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "") + ".")
+        covered, hq = (float(v.detach()) if torch.is_tensor(v) else v for v in got)
+        check(isinstance(covered, (int, float)) and isinstance(hq, (int, float)),
+              "coverage should return two numbers (an int and a share).")
+        want = mode_coverage(samples, modes, sd)
+        w_cov, w_hq = want["modes_covered"], want["high_quality"]
+        if covered == w_cov and abs(hq - w_hq) < 1e-6:
+            continue
+        head = f"on {what}: got modes_covered = {covered:g}, high_quality = {hq:.4g}; expected {w_cov}, {w_hq:.4g}"
+        dist, nearest = torch.cdist(samples, modes).min(dim=1)
+        good = dist < 3 * sd
+        n_good = int(good.sum())
+        if abs(hq - n_good) < 1e-6 and n_good != w_hq:
+            raise CheckFailed(f"{head}. high_quality is a share of all samples (between 0 and 1), "
+                              "not a count: divide by the number of samples.")
+        if covered == int(torch.unique(nearest).numel()) and covered != w_cov:
+            raise CheckFailed(f"{head}. You count every mode that is the nearest mode of SOME sample; a sample "
+                              "far from every mode (say halfway between two) covers nothing. Count only "
+                              "high-quality samples, those within 3 std of their nearest mode.")
+        if covered == n_good and covered != w_cov:
+            raise CheckFailed(f"{head}. modes_covered counts high-quality samples; count the modes that have "
+                              "at least one (e.g. torch.unique of their nearest-mode index).")
+        for k, how in [(1.0, "1 std"), (2.0, "2 std")]:
+            g_k = dist < k * sd
+            if abs(hq - float(g_k.float().mean())) < 1e-6:
+                raise CheckFailed(f"{head}. Your threshold looks like {how}; the protocol's is 3 standard "
+                                  "deviations (dist < 3 * std).")
+        if abs(hq - float((dist ** 2 < 3 * sd).float().mean())) < 1e-6 or \
+                abs(hq - float((dist < 3 * sd ** 2).float().mean())) < 1e-6:
+            raise CheckFailed(f"{head}. Compare the distance itself (not its square) with 3 * std (not 3 * std ** 2).")
+        raise CheckFailed(f"{head}. Take each sample's distance to its nearest mode (torch.cdist, then .min(dim=1)), "
+                          "call it high quality below 3 * std, and count the modes that receive one.")
+    return passed("check_mode_coverage", "matches the VEEGAN protocol on crafted ring samples and on the grid")
+
+
+# --------------------------------------------------------------------------- exercise 4: predict, then verify
+def check_hq_prediction(predicted_hq_2std) -> bool:
+    """The predicted high-quality share of REAL ring samples with a threshold of 2 std instead of 3,
+    compared with a measurement on 100,000 real samples (``ring().coverage(..., n_sigma=2)``)."""
+    check(predicted_hq_2std is not None, "predicted_hq_2std is still None: write your prediction as a number.")
+    check(isinstance(predicted_hq_2std, (int, float)) and not isinstance(predicted_hq_2std, bool),
+          f"predicted_hq_2std should be a plain number, got {predicted_hq_2std!r}.")
+    p = float(predicted_hq_2std)
+    check(0.0 <= p <= 1.0, f"predicted_hq_2std = {p:g}: give a share between 0 and 1 (e.g. 0.5 for 50%).")
+    data = ring()
+    measured = data.coverage(data.sample(100_000, torch.Generator().manual_seed(0)), n_sigma=2.0)["high_quality"]
+    if abs(p - measured) <= 0.01:
+        return passed("check_hq_prediction", f"measured on 100,000 real samples: {100 * measured:.1f}% "
+                      "(theory 1 - exp(-2^2 / 2) = 86.5%)")
+    hints = [(0.954, "95.4% is the one-dimensional rule (|x - mu| < 2 std). In 2-D the noise has two independent "
+                     "coordinates, so the distance is rarer to be small: its square over std^2 is chi-squared "
+                     "with 2 degrees of freedom, P(r < k std) = 1 - exp(-k^2 / 2)."),
+             (0.989, "that is the 3 std share from section 2; the threshold here is 2 std."),
+             (0.986, "that is the 3 std share measured in section 2; the threshold here is 2 std."),
+             (0.982, "close: P(r < k std) = 1 - exp(-k^2 / 2); check the factor 1/2 in the exponent."),
+             (0.135, "that is the share OUTSIDE 2 std; the question asks for the share inside."),
+             (0.683, "68.3% is the 1-D share within ONE std."),
+             (2 / 3, "the share does not scale linearly with the threshold: P(r < k std) = 1 - exp(-k^2 / 2) "
+                     "for 2-D Gaussian noise (section 2 used k = 3).")]
+    wrong, hint = min(hints, key=lambda h: abs(p - h[0]))  # the nearest known mistake, if close enough
+    if abs(p - wrong) <= 0.0025:
+        raise CheckFailed(f"predicted_hq_2std = {p:g}, measured {measured:.4f}: {hint}")
+    raise CheckFailed(f"predicted_hq_2std = {p:g}, measured {measured:.4f} on 100,000 real samples. "
+                      "Section 2 gives the share within 3 std for 2-D Gaussian noise; redo that with 2.")

@@ -1,59 +1,138 @@
-"""Checks for notebook 04 (DCGAN, Radford et al. 2015): the G and D blocks built from the
-guidelines, the N(0, 0.02) weight initialisation, and the output size of a transposed
-convolution."""
+"""Checks for notebook 04's exercises (DCGAN, Radford et al. 2015): choosing transposed and
+strided convolution sizes for new cases, a generator for 32x32 images built from the
+guidelines, the N(0, 0.02) weight initialisation, a prediction of D(x) and D(G(z)) when D is
+frozen (compared with a run), and the fix of a training step with a planted bug (compared with
+the library's step, ``gan_helpers.training.d_step`` / ``g_step``).
+
+Every check either prints one ``PASSED`` line (the same text whatever the run measured, so
+nbval can compare it in smoke and full mode) or raises ``CheckFailed`` with what to fix.
+"""
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
 
+from ..losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+from ..models.dcgan import Discriminator, Generator
 from ._core import CheckFailed, call, check, expect_tensor, passed
 
 
-def _layers(block) -> list[nn.Module]:
-    check(isinstance(block, nn.Module), f"the block should be an nn.Module (e.g. nn.Sequential), got {type(block).__name__}.")
-    return [m for m in block.modules() if len(list(m.children())) == 0]
+def _leaves(module: nn.Module) -> list[nn.Module]:
+    return [m for m in module.modules() if len(list(m.children())) == 0]
 
 
-def _common(layers, kind: str) -> None:
-    banned = [type(m).__name__ for m in layers if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.Upsample, nn.Linear))]
-    check(not banned, f"the {kind} block uses {banned}: the guidelines ask for strided (transposed) "
-                      "convolutions instead of pooling/upsampling, and no fully connected hidden layers.")
-    check(any(isinstance(m, nn.BatchNorm2d) for m in layers),
-          f"the {kind} block has no nn.BatchNorm2d: guideline 2 puts batch norm after the convolution.")
+# --- Exercise 1: sizes of (transposed) convolutions ------------------------------------------
+
+# key: (question, builds the layer from the learner's value, input size, wanted output size, hint)
+_LAYER_QUESTIONS = {
+    "a_padding": ("ConvTranspose2d(kernel 4, stride 2, padding ?) maps 4 -> 8",
+                  lambda v: nn.ConvTranspose2d(1, 1, 4, 2, v), 4, 8,
+                  "n_out = (n - 1) s - 2p + k: the padding is taken off both sides, so it counts twice."),
+    "b_kernel": ("ConvTranspose2d(kernel ?, stride 1, padding 0) maps a 1x1 map to 4x4",
+                 lambda v: nn.ConvTranspose2d(1, 1, v, 1, 0), 1, 4,
+                 "from a 1x1 input, stride and padding do not matter: the output is as large as the kernel. "
+                 "Kernel 7 is the 28x28 generator's projection."),
+    "c_output_padding": ("ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding ?) maps 7 -> 14",
+                         lambda v: nn.ConvTranspose2d(1, 1, 3, 2, 1, output_padding=v), 7, 14,
+                         "without it the layer gives 13. A stride-2 conv maps both 13 and 14 to 7, so the "
+                         "transposed conv cannot know which one you want: output_padding adds the missing "
+                         "row and column (it must be smaller than the stride)."),
+    "d_size": ("the size Conv2d(kernel 4, stride 2, padding 1) makes of a 7x7 map (D's direction)",
+               None, 7, 3,
+               "a forward conv: floor((n + 2p - k) / s) + 1 = floor(5 / 2) + 1 = 3. The floor drops the last "
+               "row, which is why the 28x28 D ends with a 7x7 conv instead of halving a third time."),
+    "e_kernel": ("ConvTranspose2d(kernel ?, stride 3, padding 0) maps 7 -> 21",
+                 lambda v: nn.ConvTranspose2d(1, 1, v, 3, 0), 7, 21,
+                 "(7 - 1) * 3 = 18 comes from the stride; the kernel adds the rest."),
+}
 
 
-def check_g_block(g_block) -> bool:
-    """``g_block(in_ch, out_ch)``: ConvTranspose2d doubling H and W, BatchNorm2d, ReLU."""
-    block = call(g_block, 32, 16, name="g_block")
-    layers = _layers(block)
-    _common(layers, "G")
-    check(any(isinstance(m, nn.ConvTranspose2d) for m in layers),
-          "the G block needs an nn.ConvTranspose2d: G upsamples with strided transposed convolutions.")
-    check(any(isinstance(m, nn.ReLU) for m in layers) and not any(isinstance(m, nn.LeakyReLU) for m in layers),
-          "G uses plain nn.ReLU in its hidden layers (guideline 4); LeakyReLU belongs to D.")
-    for h in (7, 14):
-        out = expect_tensor(block(torch.randn(2, 32, h, h)), (2, 16, 2 * h, 2 * h), name=f"g_block(32, 16) on (2, 32, {h}, {h})")
-    check(bool((out >= 0).all()), "the G block's output has negative values: it should end with ReLU (after batch norm).")
-    block2 = call(g_block, 8, 4, name="g_block")
-    expect_tensor(block2(torch.randn(2, 8, 7, 7)), (2, 4, 14, 14), name="g_block(8, 4) on (2, 8, 7, 7)")
-    return passed("g_block", "ConvTranspose2d(k=4, s=2, p=1) -> BatchNorm2d -> ReLU doubles H and W")
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
-def check_d_block(d_block) -> bool:
-    """``d_block(in_ch, out_ch)``: Conv2d halving H and W, BatchNorm2d, LeakyReLU(0.2)."""
-    block = call(d_block, 16, 32, name="d_block")
-    layers = _layers(block)
-    _common(layers, "D")
-    check(any(isinstance(m, nn.Conv2d) for m in layers), "the D block needs a strided nn.Conv2d.")
-    leaky = [m for m in layers if isinstance(m, nn.LeakyReLU)]
-    check(bool(leaky), "D uses nn.LeakyReLU in its hidden layers (guideline 5), not ReLU.")
-    check(abs(leaky[0].negative_slope - 0.2) < 1e-9,
-          f"use LeakyReLU(0.2) as in the paper, got negative_slope={leaky[0].negative_slope}.")
-    for h in (28, 14):
-        out = expect_tensor(block(torch.randn(2, 16, h, h)), (2, 32, h // 2, h // 2), name=f"d_block(16, 32) on (2, 16, {h}, {h})")
-    check(bool((out < 0).any()), "the D block's output has no negative values: LeakyReLU should let them through scaled by 0.2.")
-    return passed("d_block", "Conv2d(k=4, s=2, p=1) -> BatchNorm2d -> LeakyReLU(0.2) halves H and W")
+def check_layer_choices(layer_choices) -> bool:
+    """``layer_choices()`` returns a dict with the five integers of exercise 1 (keys a_padding,
+    b_kernel, c_output_padding, d_size, e_kernel); each is tried in torch."""
+    answers = call(layer_choices, name="layer_choices")
+    check(isinstance(answers, dict), f"layer_choices() should return a dict, got {type(answers).__name__}.")
+    missing = [k for k in _LAYER_QUESTIONS if k not in answers]
+    check(not missing, f"the dict has no entry for {missing}: return all of {list(_LAYER_QUESTIONS)}.")
+    for key, (question, build, n_in, n_out, hint) in _LAYER_QUESTIONS.items():
+        v = answers[key]
+        check(_is_int(v), f"{key} should be an int, got {type(v).__name__} ({v!r}). {question}.")
+        if build is None:   # the size question: compare with torch's forward conv
+            want = nn.Conv2d(1, 1, 4, 2, 1)(torch.zeros(1, 1, n_in, n_in)).shape[-1]
+            check(v == want, f"{key} = {v}: {question} is {want}, not {v}. Hint: {hint}")
+            continue
+        check(v >= 0, f"{key} = {v}: kernel sizes and paddings are >= 0. {question}.")
+        try:
+            got = build(v)(torch.zeros(1, 1, n_in, n_in)).shape[-1]
+        except (RuntimeError, ValueError) as err:
+            raise CheckFailed(f"{key} = {v}: torch refuses that layer ({str(err).splitlines()[0]}). "
+                              f"{question}. Hint: {hint}") from None
+        check(got == n_out, f"{key} = {v}: that layer maps {n_in} -> {got}, the question asks {n_in} -> {n_out} "
+                            f"({question}). Hint: {hint}")
+    return passed("layer_choices", "all five sizes match torch")
 
+
+# --- Exercise 2: a generator for 32x32 images -------------------------------------------------
+
+def check_g32(make_G32) -> bool:
+    """``make_G32(latent_dim, c)`` returns a module mapping z (N, latent_dim) to (N, 1, 32, 32)
+    in [-1, 1], built from the DCGAN guidelines."""
+    for latent_dim, c in ((16, 8), (100, 4)):
+        G = call(make_G32, latent_dim, c, name="make_G32")
+        check(isinstance(G, nn.Module), f"make_G32 should return an nn.Module (e.g. nn.Sequential), got {type(G).__name__}.")
+        leaves = _leaves(G)
+        banned = [type(m).__name__ for m in leaves if isinstance(m, (nn.Linear, nn.Upsample, nn.MaxPool2d, nn.AvgPool2d))]
+        check(not banned, f"your G uses {banned}: the guidelines grow the image with transposed convolutions only "
+                          "(no upsampling layers, no fully connected hidden layers: project z with a transposed conv).")
+        check(any(isinstance(m, nn.ConvTranspose2d) for m in leaves),
+              "your G has no nn.ConvTranspose2d: G grows the image with (fractional-)strided transposed convolutions.")
+        check(not any(isinstance(m, nn.LeakyReLU) for m in leaves),
+              "your G uses LeakyReLU: the guidelines put plain ReLU in G's hidden layers and LeakyReLU in D.")
+        torch.manual_seed(0)
+        z = torch.randn(4, latent_dim)
+        G.train()
+        try:
+            x = G(z)
+        except RuntimeError as err:
+            try:
+                G(z[:, :, None, None])
+                reshape_works = True
+            except RuntimeError:
+                reshape_works = False
+            if reshape_works:
+                raise CheckFailed("your G works on z of shape (N, latent_dim, 1, 1) but not on (N, latent_dim): "
+                                  "G reads z as a vector like the library's Generator; make nn.Unflatten(1, "
+                                  "(latent_dim, 1, 1)) its first layer (or reshape in forward).") from None
+            raise CheckFailed(f"G(z) with z of shape (4, {latent_dim}) fails: {str(err).splitlines()[0]}") from None
+        check(torch.is_tensor(x), f"G(z) should return a tensor, got {type(x).__name__}.")
+        if tuple(x.shape) == (4, 1, 28, 28):
+            raise CheckFailed("G(z) is 28x28: that is notebook 04's generator. 32 = 4 x 2 x 2 x 2: project z to a "
+                              "4x4 map (kernel 4 on the 1x1 input, exercise 1 b) and double it three times.")
+        expect_tensor(x, (4, 1, 32, 32), name=f"G(z) for latent_dim={latent_dim}, c={c}")
+        last = leaves[-1]
+        check(isinstance(last, nn.Tanh) and bool((x.abs() <= 1).all()),
+              "G should end with nn.Tanh(): the data lie in [-1, 1] (guideline 4).")
+        convs = [i for i, m in enumerate(leaves) if isinstance(m, nn.ConvTranspose2d)]
+        check(not any(isinstance(m, nn.BatchNorm2d) for m in leaves[convs[-1]:]),
+              "there is a BatchNorm2d after G's last transposed conv: guideline 2 leaves G's output layer "
+              "without batch norm (it would fix the mean and spread of every image's pixels).")
+        for i in convs[:-1]:   # every hidden transposed conv: batch norm, then ReLU
+            nxt = leaves[i + 1:i + 3]
+            check(len(nxt) == 2 and isinstance(nxt[0], nn.BatchNorm2d) and isinstance(nxt[1], nn.ReLU),
+                  f"layer {i} ({leaves[i]}) should be followed by nn.BatchNorm2d and nn.ReLU "
+                  "(guidelines 2 and 4), got " + ", ".join(type(m).__name__ for m in nxt) + ".")
+        check(len(convs) >= 2, "one transposed conv cannot be the whole G: project z first, then upsample.")
+    return passed("make_G32", "z (N, latent_dim) -> 4x4 -> 8x8 -> 16x16 -> 32x32, batch norm and ReLU "
+                              "inside, tanh at the output")
+
+
+# --- Exercise 3: weight initialisation ---------------------------------------------------------
 
 def check_weights_init(weights_init) -> bool:
     """``weights_init(m)`` used as ``model.apply(weights_init)``: conv weights ~ N(0, 0.02),
@@ -82,17 +161,137 @@ def check_weights_init(weights_init) -> bool:
     return passed("weights_init", "conv ~ N(0, 0.02), batch norm scale ~ N(1, 0.02), shift 0")
 
 
-def check_conv_transpose_out(conv_transpose_out) -> bool:
-    """``conv_transpose_out(size, kernel, stride, padding, output_padding=0)`` against torch."""
-    cases = [(1, 7, 1, 0, 0), (7, 4, 2, 1, 0), (14, 4, 2, 1, 0), (5, 3, 2, 0, 0), (4, 3, 2, 1, 1),
-             (8, 5, 3, 2, 0), (3, 4, 1, 0, 0)]
-    for size, k, s, p, op in cases:
-        got = call(conv_transpose_out, size, k, s, p, op, name="conv_transpose_out")
-        layer = nn.ConvTranspose2d(1, 1, k, s, p, output_padding=op)
-        want = layer(torch.zeros(1, 1, size, size)).shape[-1]
-        check(isinstance(got, int) and not isinstance(got, bool),
-              f"return an int, got {type(got).__name__} ({got!r}) for size={size}.")
-        check(got == want, f"size={size}, kernel={k}, stride={s}, padding={p}, output_padding={op}: you "
-                           f"return {got}, torch gives {want}. Transposed conv: (size - 1) * stride - 2 * padding "
-                           "+ kernel + output_padding (the inverse of the conv formula).")
-    return passed("conv_transpose_out", f"{len(cases)} cases match nn.ConvTranspose2d")
+# --- Exercise 4: predict, then run -------------------------------------------------------------
+
+PREDICTION_TOLERANCE = 0.15
+
+
+def check_frozen_D_prediction(my_prediction, measured: dict) -> bool:
+    """``my_prediction()`` returns ``{"D_x": float, "D_G_z": float}``: D's mean outputs over the
+    last 50 steps of the run with D frozen. ``measured`` holds the same two numbers from the run
+    (``gan_helpers.widgets.dcgan.tail_means`` of its history). A prediction passes when each
+    number is within 0.15 of the measurement and the order of the two is right."""
+    for k in ("D_x", "D_G_z"):
+        check(k in measured and 0 <= measured[k] <= 1, f"measured should hold {k} in [0, 1] (run the cell above).")
+    guess = call(my_prediction, name="my_prediction")
+    check(isinstance(guess, dict) and {"D_x", "D_G_z"} <= set(guess),
+          "my_prediction() should return a dict with the keys 'D_x' and 'D_G_z' (two numbers in [0, 1]).")
+    for k in ("D_x", "D_G_z"):
+        v = guess[k]
+        check(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1,
+              f"{k} should be a number in [0, 1] (a probability, D's sigmoid output), got {v!r}.")
+    m_x, m_g = measured["D_x"], measured["D_G_z"]
+    if guess["D_G_z"] < guess["D_x"] and m_g > m_x:
+        raise CheckFailed(
+            f"you predicted D(G(z)) {guess['D_G_z']:.2f} below D(x) {guess['D_x']:.2f}: the run shows the opposite "
+            f"(see the numbers printed above). A frozen D is a fixed landscape: nothing pushes D(x) up or "
+            "D(G(z)) down any more, while G keeps climbing towards whatever D happens to score high, "
+            "whether it looks like a digit or not.")
+    if abs(guess["D_x"] - m_x) > PREDICTION_TOLERANCE:
+        raise CheckFailed(
+            f"D(x): you predicted {guess['D_x']:.2f}, the run gives a value more than {PREDICTION_TOLERANCE} away "
+            "(printed above). D's weights never change and it was initialised with small weights: what does "
+            "such a D output for any image, real or not? Its output on real images cannot drift without training.")
+    if abs(guess["D_G_z"] - m_g) > PREDICTION_TOLERANCE:
+        raise CheckFailed(
+            f"D(G(z)): you predicted {guess['D_G_z']:.2f}, the run gives a value more than {PREDICTION_TOLERANCE} "
+            "away (printed above). G's loss -log D(G(z)) is minimised by driving D(G(z)) to 1, and a frozen D "
+            "never moves its landscape away from G's samples.")
+    return passed("frozen-D prediction", f"both numbers within {PREDICTION_TOLERANCE} of the run, in the right order")
+
+
+# --- Exercise 5: fix a planted bug -------------------------------------------------------------
+
+def train_step_with_bug(G, D, opt_G, opt_D, x_real, latent_dim):
+    """Notebook 04's training step with one planted bug (the learner finds and fixes it)."""
+    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
+    x_fake = G(z)
+    logits_real, logits_fake = D(x_real), D(x_fake.detach())
+    loss_D = discriminator_loss(logits_real, logits_fake)
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    opt_D.step()
+    loss_G = generator_loss_nonsaturating(D(x_fake.detach()))
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+    return dict(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
+                D_G_z=torch.sigmoid(logits_fake).mean())
+
+
+def _reference_step(G, D, opt_G, opt_D, x_real, latent_dim, variant: str = "right"):
+    """The correct step and the plausible wrong fixes, for comparing parameters after one step."""
+    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
+    x_fake = G(z)
+    if variant == "G before D":        # G's loss through D before D's update
+        loss_G = generator_loss_nonsaturating(D(x_fake))
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        opt_G.step()
+    logits_real, logits_fake = D(x_real), D(x_fake.detach())
+    loss_D = discriminator_loss(logits_real, logits_fake)
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    opt_D.step()
+    if variant == "G before D":
+        return
+    logits_G = D(x_fake)
+    loss_G = generator_loss_saturating(logits_G) if variant == "saturating" else generator_loss_nonsaturating(logits_G)
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+
+
+def _flat(m: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().ravel() for p in m.parameters()])
+
+
+def _one_step(step_fn, G, D, x_real, latent_dim, **kw):
+    G, D = copy.deepcopy(G), copy.deepcopy(D)
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    torch.manual_seed(123)   # the same z inside every step function
+    out = step_fn(G, D, opt_G, opt_D, x_real, latent_dim, **kw)
+    return G, D, out
+
+
+def check_fixed_step(fixed_train_step) -> bool:
+    """``fixed_train_step(G, D, opt_G, opt_D, x_real, latent_dim)``: ``train_step_with_bug`` with
+    the bug fixed; after one step G and D must equal those of the library's step."""
+    latent_dim = 8
+    torch.manual_seed(0)
+    G0, D0 = Generator(latent_dim, 4), Discriminator(4)
+    x_real = torch.rand(16, 1, 28, 28) * 2 - 1
+    G_ref, D_ref, _ = _one_step(_reference_step, G0, D0, x_real, latent_dim)
+    try:
+        G_you, D_you, out = _one_step(fixed_train_step, G0, D0, x_real, latent_dim)
+    except NotImplementedError:
+        raise CheckFailed("fixed_train_step still raises NotImplementedError: replace the "
+                          "`raise NotImplementedError()` line with your code.") from None
+    check(isinstance(out, dict) and {"loss_D", "loss_G", "D_x", "D_G_z"} <= set(out),
+          "fixed_train_step should return the dict the notebook's train_step returns "
+          "(loss_D, loss_G, D_x, D_G_z): the training loop logs it.")
+    same = lambda a, b: bool(torch.allclose(_flat(a), _flat(b), atol=1e-6, rtol=1e-5))
+    check(same(D_you, D_ref), "D's weights after one step differ from the correct step's. The bug is not in D's "
+                              "update: keep D's half of train_step_with_bug as it is (real labelled 1, fakes "
+                              "detached, zero_grad, backward, step).")
+    if same(G_you, G0):
+        raise CheckFailed("G's weights did not change at all: that is the symptom of the run above (the same "
+                          "blobs at every snapshot). Look at what loss_G is computed from: D(x_fake.detach()) "
+                          "cuts the graph between D and G, so loss_G.backward() fills D's gradients and leaves G's "
+                          "empty, and opt_G.step() has nothing to apply. G's loss needs D(x_fake), not detached.")
+    for variant, message in (
+            ("G before D", "G's weights differ from the correct step's: G's update went through D *before* D's "
+                           "step. The library's step (and section 2's train_step) computes G's loss through the "
+                           "updated D: call D(x_fake) after opt_D.step()."),
+            ("saturating", "G's weights match the saturating loss log(1 - D(G(z))): use the non-saturating "
+                           "-log D(G(z)) (generator_loss_nonsaturating), whose gradient does not vanish while D "
+                           "still rejects the fakes.")):
+        G_w, _, _ = _one_step(_reference_step, G0, D0, x_real, latent_dim, variant=variant)
+        if same(G_you, G_w):
+            raise CheckFailed(message)
+    check(same(G_you, G_ref), "G's weights after one step differ from the correct step's: its loss should be "
+                              "generator_loss_nonsaturating(D(x_fake)) on the same x_fake D was trained on, "
+                              "through the updated D, then zero_grad, backward, step.")
+    return passed("fixed_train_step", "G now learns: its loss goes through D(x_fake) without detach; "
+                                      "G and D equal the library step after one update")

@@ -1,50 +1,134 @@
-"""Checks for notebook 05 (conditional GAN, Mirza and Osindero 2014): concatenating the
-condition to z, building the conditional discriminator's input, and measuring whether the
-generated class matches the requested one."""
+"""Checks for notebook 05 (conditional GAN, Mirza and Osindero 2014): the matching-aware
+discriminator loss (Reed et al. 2016), the projection discriminator's output (Miyato and
+Koyama 2018), measuring whether the generated class matches the requested one, and the
+repaired conditional training step of a planted bug."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ._core import call, check, close, expect_tensor, passed
-
-
-def check_condition_z(condition_z) -> bool:
-    """``condition_z(z (N, D), y (N,), n_classes) -> (N, D + n_classes)``: [z, one-hot(y)]."""
-    z = torch.randn(5, 8)
-    y = torch.tensor([0, 3, 9, 3, 1])
-    out = expect_tensor(call(condition_z, z, y, 10, name="condition_z"), name="condition_z(z, y, 10)")
-    check(out.ndim == 2 and out.shape[0] == 5,
-          f"got shape {tuple(out.shape)}: concatenate along dim=1 (features), not dim=0 (batch); expected (5, 18).")
-    check(out.shape[1] != 9, "got 9 columns: the label was appended as one number. One-hot encode it "
-                             "(F.one_hot(y, n_classes)) so every class gets its own input.")
-    expect_tensor(out, (5, 18), name="condition_z(z, y, 10)")
-    check(out.dtype == z.dtype, f"the result has dtype {out.dtype}; convert the one-hot to z's dtype (.float()).")
-    check(close(out[:, :8], z), "the first 8 columns should be z unchanged (order: [z, one-hot]).")
-    check(close(out[:, 8:], F.one_hot(y, 10).float()),
-          "columns 8..17 should be the one-hot label: a single 1 in column 8 + y.")
-    out2 = call(condition_z, torch.randn(3, 4), torch.tensor([0, 1, 2]), 3, name="condition_z")
-    expect_tensor(out2, (3, 7), name="condition_z(z (3, 4), y, 3)")
-    return passed("condition_z", "[z, one_hot(y)] with shape (N, latent_dim + n_classes)")
+from ._core import CheckFailed, call, check, close, expect_tensor, passed
 
 
-def check_discriminator_input(d_input) -> bool:
-    """``d_input(x (N, C, H, W), y (N,), n_classes) -> (N, C + n_classes, H, W)``: the image
-    with one constant plane per class (plane y all ones, the others zero)."""
-    x = torch.randn(4, 1, 28, 28)
-    y = torch.tensor([2, 0, 9, 2])
-    out = expect_tensor(call(d_input, x, y, 10, name="d_input"), name="d_input(x, y, 10)")
-    check(out.ndim == 4, f"got shape {tuple(out.shape)}: stack label planes onto the image channels -> (4, 11, 28, 28).")
-    expect_tensor(out, (4, 11, 28, 28), name="d_input(x, y, 10)")
-    check(close(out[:, :1], x), "channel 0 should be the image unchanged (order: [x, label planes]).")
-    want = F.one_hot(y, 10).float()[:, :, None, None].expand(-1, -1, 28, 28)
-    check(close(out[:, 1:], want), "channels 1..10 should be the one-hot label spread over the image: "
-                                   "plane y all ones, the other planes all zeros, for each sample.")
-    out2 = call(d_input, torch.randn(2, 3, 5, 6), torch.tensor([1, 0]), 2, name="d_input")
-    expect_tensor(out2, (2, 5, 5, 6), name="d_input(x (2, 3, 5, 6), y, 2)")
-    return passed("d_input", "[x, label planes] with shape (N, C + n_classes, H, W)")
+# -- tiny conditional networks for the checks ----------------------------------------------
+class _TinyG(nn.Module):
+    """G(z (N, 3), y (N,)) -> (N, 1, 2, 2); remembers the labels and images of its last call."""
+
+    def __init__(self, n_classes: int = 4):
+        super().__init__()
+        self.n_classes, self.latent_dim = n_classes, 3
+        self.net = nn.Sequential(nn.Linear(3 + n_classes, 4), nn.Tanh(), nn.Unflatten(1, (1, 2, 2)))
+        self.calls = []
+
+    def forward(self, z, y):
+        out = self.net(torch.cat([z, F.one_hot(y, self.n_classes).float()], dim=1))
+        self.calls.append((y.detach().clone(), out))
+        return out
 
 
+class _TinyD(nn.Module):
+    """D(x (N, 1, 2, 2), y (N,)) -> logits (N, 1); records every (x, y) it is shown."""
+
+    def __init__(self, n_classes: int = 4):
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = nn.Sequential(nn.Linear(4 + n_classes, 6), nn.LeakyReLU(0.2), nn.Linear(6, 1))
+        self.calls = []
+
+    def forward(self, x, y):
+        self.calls.append((x, y.detach().clone()))
+        return self.net(torch.cat([x.flatten(1), F.one_hot(y, self.n_classes).float()], dim=1))
+
+
+def _bce(logits, target: float):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+# -- matching-aware discriminator loss -------------------------------------------------------
+def check_matching_loss(fn) -> bool:
+    """``fn(D, x_real, y_real, x_fake, y_fake, y_wrong) -> loss_D``: BCE(D(x_real, y_real), 1)
+    + [BCE(D(x_fake, y_fake), 0) + BCE(D(x_real, y_wrong), 0)] / 2, the fakes detached."""
+    torch.manual_seed(0)
+    G, D = _TinyG(), _TinyD()
+    g = torch.Generator().manual_seed(2)
+    x_real = torch.rand(16, 1, 2, 2, generator=g) * 2 - 1
+    y_real = torch.randint(0, 4, (16,), generator=g)
+    y_fake = torch.randint(0, 4, (16,), generator=g)
+    y_wrong = (y_real + torch.randint(1, 4, (16,), generator=g)) % 4
+    x_fake = G(torch.randn(16, 3, generator=g), y_fake)
+    with torch.no_grad():
+        s_r, s_f, s_w = D(x_real, y_real), D(x_fake, y_fake), D(x_real, y_wrong)
+        s_fr = D(x_fake, y_real)
+    want = _bce(s_r, 1) + (_bce(s_f, 0) + _bce(s_w, 0)) / 2
+    loss = expect_tensor(call(fn, D, x_real, y_real, x_fake, y_fake, y_wrong, name="d_loss_matching"), (),
+                         "d_loss_matching(...)")
+    if close(loss, _bce(s_r, 1) + _bce(s_f, 0) + _bce(s_w, 1), atol=1e-5) or \
+            close(loss, _bce(s_r, 1) + (_bce(s_f, 0) + _bce(s_w, 1)) / 2, atol=1e-5):
+        raise CheckFailed("the mismatched pair (a real image shown with a wrong label) is labelled 1. It is the "
+                          "point of the variant that D calls it FAKE (0): a real-looking 3 presented as an 8 "
+                          "is not a real image of an 8, so D must check the label too.")
+    if close(loss, _bce(s_r, 1) + _bce(s_f, 0) + _bce(s_w, 0), atol=1e-5):
+        raise CheckFailed("the two 'fake' terms are added at full weight. Reed et al. average them, "
+                          "[BCE(fake, 0) + BCE(mismatched, 0)] / 2, so real and not-real pairs keep equal weight "
+                          "(and the loss of an untrained D stays near 2 log 2, as in notebook 03).")
+    if close(loss, _bce(s_r, 1) + (_bce(s_fr, 0) + _bce(s_w, 0)) / 2, atol=1e-5):
+        raise CheckFailed("the fakes are shown to D with y_real; show each fake with the label G was asked for "
+                          "(y_fake): that pairing is what makes G honour its label.")
+    if close(loss, _bce(s_r, 1) + (_bce(s_f, 0) + _bce(s_r, 0)) / 2, atol=1e-5):
+        raise CheckFailed("the mismatched term uses y_real: it must pair the real images with y_wrong.")
+    check(close(loss, want, atol=1e-5),
+          f"loss_D is {loss.item():.4f}, expected {want.item():.4f} = BCE(D(x_real, y_real), 1) + "
+          "[BCE(D(x_fake, y_fake), 0) + BCE(D(x_real, y_wrong), 0)] / 2 (each BCE a batch mean, on logits).")
+    for p in G.parameters():
+        p.grad = None
+    loss.backward()
+    check(all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in G.parameters()),
+          "G received gradients from D's loss: detach the fakes (D(x_fake.detach(), y_fake)), as in every D step.")
+    return passed("matching-aware D loss", "real pair -> 1; fake pair and mismatched real pair -> 0, averaged")
+
+
+# -- projection discriminator ----------------------------------------------------------------
+def check_projection_logits(fn) -> bool:
+    """``fn(features (N, F), y (N,), psi nn.Linear(F, 1), embed nn.Embedding(K, F)) -> (N, 1)``:
+    psi(features) + <embed(y), features> per image (Miyato and Koyama 2018)."""
+    torch.manual_seed(0)
+    n, f, k = 6, 5, 4
+    feats = torch.randn(n, f)
+    y = torch.tensor([0, 3, 1, 3, 2, 0])
+    psi, embed = nn.Linear(f, 1), nn.Embedding(k, f)
+    with torch.no_grad():
+        want = psi(feats) + (embed(y) * feats).sum(1, keepdim=True)
+    out = call(fn, feats.clone(), y.clone(), psi, embed, name="projection_logits")
+    check(torch.is_tensor(out), f"return a tensor of logits (N, 1), got {type(out).__name__}.")
+    if tuple(out.shape) == (n, n):
+        raise CheckFailed(f"the result has shape ({n}, {n}): features @ embed(y).T pairs every image with "
+                          "every other image's label. Each image needs only ITS label's vector: multiply "
+                          "elementwise, embed(y) * features, and sum over the feature axis (dim=1).")
+    if tuple(out.shape) == (n, k) or tuple(out.shape) == (n, k + 1):
+        raise CheckFailed(f"the result has shape {tuple(out.shape)}: one score per class. Pick the requested "
+                          "class's vector with embed(y) (N, F) instead of using embed.weight (K, F).")
+    if tuple(out.shape) == (n,):
+        raise CheckFailed("the result has shape (N,): keep D's output shape (N, 1) (sum with keepdim=True), "
+                          "so the BCE losses of notebook 03 apply unchanged.")
+    expect_tensor(out, (n, 1), "projection_logits(...)")
+    with torch.no_grad():
+        inner = (embed(y) * feats).sum(1, keepdim=True)
+    if close(out, inner, atol=1e-5):
+        raise CheckFailed("only the inner product <embed(y), phi(x)> is there: add the unconditional term "
+                          "psi(phi(x)), which judges realism whatever the label.")
+    if close(out, psi(feats).detach(), atol=1e-5):
+        raise CheckFailed("only psi(phi(x)) is there: the label must enter through <embed(y), phi(x)>, "
+                          "otherwise D ignores y.")
+    check(close(out, want, atol=1e-5), "the logits differ from psi(phi(x)) + sum_f embed(y)_f * phi(x)_f: check "
+                                       "that each image uses the embedding of its own label.")
+    out.sum().backward()
+    check(embed.weight.grad is not None and bool(embed.weight.grad[y].abs().sum() > 0),
+          "no gradient reached the embedding: compute the logits from embed(y), not from a detached copy.")
+    return passed("projection discriminator", "psi(phi(x)) + <embed(y), phi(x)>, shape (N, 1)")
+
+
+# -- label match -----------------------------------------------------------------------------
 def check_label_match(label_match) -> bool:
     """``label_match(logits (N, K), requested (N,)) -> (accuracy float, per_class (K,))``:
     how often the classifier's top class equals the requested label, overall and per class."""
@@ -65,3 +149,51 @@ def check_label_match(label_match) -> bool:
     acc2, _ = call(label_match, probs, requested, name="label_match")
     check(abs(float(acc2) - 4 / 6) < 1e-6, "probabilities instead of logits should give the same accuracy.")
     return passed("label_match", "overall and per-class agreement of the classifier with the requested label")
+
+
+# -- the planted bug: the conditional training step ------------------------------------------
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and bool(torch.equal(a.detach(), b.detach()))
+
+
+def check_conditional_step(fn) -> bool:
+    """``fn(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes) -> dict``: one
+    conditional GAN step in which D sees every fake with the label G was asked for."""
+    torch.manual_seed(0)
+    G, D = _TinyG(), _TinyD()
+    opt_G = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(5)
+    x_real = torch.rand(32, 1, 2, 2, generator=g) * 2 - 1
+    y_real = torch.randint(0, 4, (32,), generator=g)
+    g_before = [p.detach().clone() for p in G.parameters()]
+    d_before = [p.detach().clone() for p in D.parameters()]
+    try:
+        out = call(fn, G, D, opt_G, opt_D, x_real, y_real, 3, 4, name="train_step_fixed")
+    except RuntimeError as err:
+        if "backward through the graph a second time" in str(err):
+            raise CheckFailed("'backward through the graph a second time': the D phase must use "
+                              "x_fake.detach(), so its backward pass stops at the fakes and G's graph is "
+                              "still there for the G phase.") from None
+        raise
+    check(isinstance(out, dict) and {"loss_D", "loss_G"} <= set(out),
+          "return a dict with at least loss_D and loss_G (as the notebook's train_step does).")
+    check(len(G.calls) >= 1, "G was never called: generate the fakes with G(z, y_fake).")
+    y_asked, x_fake = G.calls[0]
+    shown_real = [y for x, y in D.calls if _same(x, x_real)]
+    shown_fake = [y for x, y in D.calls if _same(x, x_fake)]
+    check(shown_real, "D never saw the real batch x_real.")
+    check(all(torch.equal(y, y_real) for y in shown_real),
+          "D saw the real images with labels other than y_real: a real image is always shown with its own label.")
+    check(shown_fake, "D never saw the fakes G made.")
+    if any(torch.equal(y, y_real) and not torch.equal(y_real, y_asked) for y in shown_fake):
+        raise CheckFailed("this is the planted bug: D judges the fakes against y_real, the labels of the REAL "
+                          "batch, while G was asked for other labels. G then cannot know which digit it will "
+                          "be judged as, and learns to ignore its label. Show each fake with the label G was "
+                          "asked for: D(x_fake, y_fake).")
+    check(all(torch.equal(y, y_asked) for y in shown_fake),
+          "D must see each fake with the label G was asked for (the y passed to G).")
+    check(any(not torch.equal(a, b) for a, b in zip(d_before, D.parameters())), "D's weights did not change.")
+    check(any(not torch.equal(a, b) for a, b in zip(g_before, G.parameters())),
+          "G's weights did not change: in the G phase, do not detach the fakes, and step opt_G.")
+    return passed("conditional step", "D sees real images with y_real and each fake with the label G was asked for")

@@ -41,9 +41,9 @@ from dataclasses import dataclass
 import torch
 
 from ..checkpoints import load_pretrained as _load_shipped
+from ..cyclegan_loop import lr_factor, make_optimizers, train_step
 from ..data import load_mnist
 from ..digits import mnist_to_rgb32, render_digits, rgb32_to_mnist
-from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
 from ..models.cyclegan import CycleGAN
 from ..pool import ImagePool
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
@@ -76,62 +76,10 @@ class Config:
     ship: bool = False          # write into data/pretrained and SHA256SUMS
 
 
-def lr_factor(step: int, total_steps: int) -> float:
-    """1 for the first half of training, then linearly down to 0 at ``total_steps``."""
-    half = total_steps // 2
-    if step < half:
-        return 1.0
-    return max(0.0, 1.0 - (step - half) / max(1, total_steps - half))
-
-
 def domain_A_batch(x_mnist: torch.Tensor, batch_size: int, rng: torch.Generator) -> torch.Tensor:
     """A random batch of MNIST (N, 1, 28, 28) as (batch, 3, 32, 32)."""
     idx = torch.randint(0, len(x_mnist), (batch_size,), generator=rng)
     return mnist_to_rgb32(x_mnist[idx.to(x_mnist.device)])
-
-
-def train_step(model: CycleGAN, opt_G, opt_D, real_A: torch.Tensor, real_B: torch.Tensor,
-               pool_A: ImagePool, pool_B: ImagePool, lambda_cycle: float = 10.0,
-               lambda_identity: float = 0.5) -> dict[str, float]:
-    """One CycleGAN update (generators, then discriminators); returns every loss term.
-
-    Notebook 06 writes this same step out cell by cell.
-    """
-    G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
-    # --- generators: fool both discriminators, come back after a round trip, leave own domain alone
-    fake_B = G_AB(real_A)
-    fake_A = G_BA(real_B)
-    loss_gan_AB = lsgan_generator_loss(D_B(fake_B))
-    loss_gan_BA = lsgan_generator_loss(D_A(fake_A))
-    with torch.set_grad_enabled(lambda_cycle > 0):  # with weight 0: only measured, not trained
-        loss_cyc_A = cycle_loss(real_A, G_BA(fake_B))  # A -> B -> A
-        loss_cyc_B = cycle_loss(real_B, G_AB(fake_A))  # B -> A -> B
-    if lambda_cycle * lambda_identity > 0:
-        loss_idt_A = identity_loss(real_B, G_AB(real_B))  # G_AB fed a B image should keep it
-        loss_idt_B = identity_loss(real_A, G_BA(real_A))
-    else:
-        loss_idt_A = loss_idt_B = torch.zeros((), device=real_A.device)
-    loss_G = (loss_gan_AB + loss_gan_BA + lambda_cycle * (loss_cyc_A + loss_cyc_B)
-              + lambda_cycle * lambda_identity * (loss_idt_A + loss_idt_B))
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
-    # --- discriminators: real vs fakes from the history pool (detached: no gradient into G)
-    loss_D_A = lsgan_discriminator_loss(D_A(real_A), D_A(pool_A.query(fake_A)))
-    loss_D_B = lsgan_discriminator_loss(D_B(real_B), D_B(pool_B.query(fake_B)))
-    opt_D.zero_grad(set_to_none=True)
-    (loss_D_A + loss_D_B).backward()
-    opt_D.step()
-    return {"G_gan_AB": loss_gan_AB.item(), "G_gan_BA": loss_gan_BA.item(), "cycle_A": loss_cyc_A.item(),
-            "cycle_B": loss_cyc_B.item(), "identity_A": loss_idt_A.item(), "identity_B": loss_idt_B.item(),
-            "G_total": loss_G.item(), "D_A": loss_D_A.item(), "D_B": loss_D_B.item()}
-
-
-def make_optimizers(model: CycleGAN, lr: float = 2e-4, beta1: float = 0.5):
-    """Adam for both generators together and for both discriminators together (as the reference code)."""
-    opt_G = torch.optim.Adam(model.generators(), lr=lr, betas=(beta1, 0.999))
-    opt_D = torch.optim.Adam(model.discriminators(), lr=lr, betas=(beta1, 0.999))
-    return opt_G, opt_D
 
 
 @torch.no_grad()

@@ -73,6 +73,22 @@ class LatentArithmetic:
         self.result_image.value = grid_png(self.result_images, nrow=len(self.result_images), scale=self.scale)
         self.info.value = f"A = {groups[0]}, B = {groups[1]}, C = {groups[2]}"
 
+    def static_png(self, scale: int | None = None) -> bytes:
+        """PNG bytes of the panel's current result in one row: G(mean A), G(mean B), G(mean C),
+        then A - B + C and its jittered copies (widget images are not stored in a saved
+        notebook; this is). Raises ValueError while the index boxes hold an error."""
+        if self.error is not None:
+            raise ValueError(f"no result to show: {self.error}")
+        scale = self.scale if scale is None else scale
+        if not isinstance(scale, int) or isinstance(scale, bool) or not 1 <= scale <= 16:
+            raise ValueError(f"scale must be an int in [1, 16], got {scale!r}")
+        return grid_png(self.result_images, nrow=len(self.result_images), scale=scale)
+
+    def static_image(self, scale: int | None = None):
+        """``IPython.display.Image`` of :meth:`static_png`."""
+        from IPython.display import Image
+        return Image(data=self.static_png(scale), format="png")
+
     def _ipython_display_(self):
         from IPython.display import display
         display(self.ui)

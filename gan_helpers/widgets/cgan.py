@@ -6,6 +6,9 @@ the class-by-style grid (rows: digits, columns: shared z).
 Works with any G(z (N, latent_dim), y (N,)) -> (N, C, H, W) with ``latent_dim`` and
 ``n_classes``. Headless use (tests): set ``panel.digit.value`` or
 ``panel.style_sliders[0].value`` and read ``panel.current_z`` / ``panel.current_image``.
+``panel.static_image()`` is a plain PNG of what the panel shows (for a notebook read
+without a kernel). The style directions are the top eigenvectors of G's averaged J^T J
+(``gan_helpers.latent``, following Wang and Ponce 2021).
 """
 from __future__ import annotations
 
@@ -147,6 +150,21 @@ class ClassStylePanel:
         self.digits_row.value = grid_png(self.digits_images, nrow=self.n_classes, scale=2)
         self.styles_row.value = grid_png(self.styles_images, nrow=len(self.styles_images), scale=2)
         self.info.value = f"digit {digit} · |z| = {z.norm():.2f} · {1000 * (time.perf_counter() - t0):.0f} ms"
+
+    def static_png(self, scale: int = 3) -> bytes:
+        """PNG bytes of the panel's current view: row 1 is the current image, then this style
+        as every digit; row 2 (after one blank tile) this digit in the other styles."""
+        scale = count("scale", scale, 1, 16)
+        width = 1 + max(self.n_classes, len(self.styles_images))
+        blank = lambda n: torch.full((n, *self.current_image.shape), -1.0)     # black tiles
+        row1 = torch.cat([self.current_image[None], self.digits_images, blank(width - 1 - self.n_classes)])
+        row2 = torch.cat([blank(1), self.styles_images, blank(width - 1 - len(self.styles_images))])
+        return grid_png(torch.cat([row1, row2]), nrow=width, scale=scale)
+
+    def static_image(self, scale: int = 3):
+        """``IPython.display.Image`` of :meth:`static_png`."""
+        from IPython.display import Image
+        return Image(data=self.static_png(scale), format="png")
 
     def _ipython_display_(self):
         from IPython.display import display

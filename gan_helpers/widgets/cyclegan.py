@@ -1,7 +1,10 @@
 """The CycleGAN translator of notebook 06 (Zhu et al. 2017): pick an image from domain A
-(MNIST) or B (printed digits) with a slider, or upload a drawing or photo, and see the
-translation and the round trip back, side by side, for one or more models (e.g. with
-and without the cycle loss, on the same image).
+(MNIST, or horses) or B (printed digits, or zebras) with a slider, or upload a drawing or
+photo, and see the translation and the round trip back, side by side, for one or more
+models (e.g. with and without the cycle loss, on the same image).
+
+``Translator(..., photos=True)`` is the horse2zebra version: images of any square size,
+both domains photos, an upload cropped to its centre square and resized to that size.
 
 Headless use (tests): ``Translator.translate(domain, index)`` and ``Translator.load_bytes(data)``
 set ``state`` exactly as the slider and the upload button do.
@@ -41,12 +44,20 @@ def drawing_to_domain_A(data: bytes) -> torch.Tensor:
     return mnist_to_rgb32(x)
 
 
-def photo_to_domain_B(data: bytes) -> torch.Tensor:
-    """An uploaded image -> (1, 3, 32, 32) in [-1, 1], simply resized like a house-number crop."""
+def photo_to_tensor(data: bytes, size: int) -> torch.Tensor:
+    """An uploaded image -> (1, 3, size, size) in [-1, 1]: the centre square, resized to the model's size."""
     from PIL import Image
 
-    im = _open(data).convert("RGB").resize((32, 32), Image.BICUBIC)
+    im = _open(data).convert("RGB")
+    side = min(im.width, im.height)  # crop the centre square: a wide photo is not squashed
+    left, top = (im.width - side) // 2, (im.height - side) // 2
+    im = im.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
     return torch.from_numpy(np.asarray(im, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1).unsqueeze(0)
+
+
+def photo_to_domain_B(data: bytes) -> torch.Tensor:
+    """An uploaded image -> (1, 3, 32, 32) in [-1, 1], simply resized like a house-number crop."""
+    return photo_to_tensor(data, 32)
 
 
 MAX_UPLOAD_PIXELS = 40_000_000  # a 6000x6000 photo; larger is refused before decoding
@@ -71,26 +82,38 @@ def _open(data: bytes):
 class Translator:
     """Slider/upload -> input, G(input), F(G(input)) per model; classifiers (optional) name the digits.
 
-    ``models``: {"name": CycleGAN}; ``images_A``/``images_B``: (N, 3, 32, 32) in [-1, 1];
-    ``clf_A`` reads (N, 1, 28, 28) MNIST digits, ``clf_B`` reads (N, 3, 32, 32) printed ones.
+    ``models``: {"name": CycleGAN}; ``images_A``/``images_B``: (N, 3, 32, 32) in [-1, 1]
+    (with ``photos=True``: (N, 3, S, S), the size the models were trained at);
+    ``clf_A`` reads (N, 1, 28, 28) MNIST digits, ``clf_B`` reads (N, 3, 32, 32) printed ones
+    (digits only). ``names``: what the domain buttons say.
     """
 
     def __init__(self, models: dict, images_A: torch.Tensor, images_B: torch.Tensor,
                  labels_A: torch.Tensor | None = None, labels_B: torch.Tensor | None = None,
-                 clf_A: torch.nn.Module | None = None, clf_B: torch.nn.Module | None = None):
+                 clf_A: torch.nn.Module | None = None, clf_B: torch.nn.Module | None = None,
+                 photos: bool = False, names: tuple[str, str] | None = None):
         import ipywidgets as W
 
         if not models:
             raise ValueError("give at least one model, e.g. {'CycleGAN': model}")
+        self.photos = photos
+        want = "(N, 3, S, S)" if photos else "(N, 3, 32, 32)"
         for name, x in (("images_A", images_A), ("images_B", images_B)):
-            if x.ndim != 4 or tuple(x.shape[1:]) != (3, 32, 32) or len(x) == 0:
-                raise ValueError(f"{name} must be a non-empty batch (N, 3, 32, 32), got {tuple(x.shape)}")
+            if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != 3 or len(x) == 0 or x.shape[2] != x.shape[3] \
+                    or (not photos and tuple(x.shape[2:]) != (32, 32)):
+                shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+                raise ValueError(f"{name} must be a non-empty batch {want}, got {shape}")
+        if images_A.shape[2:] != images_B.shape[2:]:
+            raise ValueError(f"images_A and images_B must have the same size, got {tuple(images_A.shape[2:])} "
+                             f"and {tuple(images_B.shape[2:])}")
+        self.size = int(images_A.shape[-1])
+        names = names or (("horses", "zebras") if photos else ("MNIST", "printed"))
         self.models = {k: m.eval() for k, m in models.items()}
         self.device = next(iter(self.models.values())).G_AB.net[1].weight.device
         self.images = {"A": images_A, "B": images_B}
         self.labels = {"A": labels_A, "B": labels_B}
         self.clf = {"A": clf_A.eval() if clf_A is not None else None, "B": clf_B.eval() if clf_B is not None else None}
-        self.domain = W.ToggleButtons(options=[("A: MNIST", "A"), ("B: printed", "B")], value="A",
+        self.domain = W.ToggleButtons(options=[(f"A: {names[0]}", "A"), (f"B: {names[1]}", "B")], value="A",
                                       description="domain")
         self.index = W.IntSlider(value=0, min=0, max=len(images_A) - 1, description="image", continuous_update=False)
         self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload")
@@ -121,7 +144,10 @@ class Translator:
         domain = domain or self.domain.value
         if domain not in DOMAINS:
             raise ValueError(f"domain must be 'A' or 'B', got {domain!r}")
-        x = drawing_to_domain_A(data) if domain == "A" else photo_to_domain_B(data)
+        if self.photos:
+            x = photo_to_tensor(data, self.size)
+        else:
+            x = drawing_to_domain_A(data) if domain == "A" else photo_to_domain_B(data)
         return self._translate(domain, x, "upload", None)
 
     @torch.no_grad()
@@ -152,13 +178,14 @@ class Translator:
         s, names = self.state, list(self.state["rows"])
         other = "B" if s["domain"] == "A" else "A"
         fig, axes = plt.subplots(len(names), 3, figsize=(6, 2.1 * len(names)), squeeze=False)
+        interp = "bicubic" if self.photos else None  # small photos read better smoothed
         for r, name in enumerate(names):
             row = s["rows"][name]
             panels = [(s["input"], f"input ({s['domain']})" + _said(s["pred_input"])),
                       (row["translated"], f"to {other}" + _said(row["pred"])),
                       (row["reconstructed"], f"back to {s['domain']}, err {row['cycle_error']:.2f}")]
             for ax, (img, title) in zip(axes[r], panels):
-                ax.imshow(((img[0].permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy())
+                ax.imshow(((img[0].permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy(), interpolation=interp)
                 ax.set_title(title, fontsize=8)
                 ax.set_xticks([]), ax.set_yticks([])
             axes[r][0].set_ylabel(name, fontsize=9)
@@ -173,6 +200,10 @@ class Translator:
         self.index.max = n - 1
         self.translate(change["new"], self.index.value)
 
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.ui)
+
     def _on_upload(self, change) -> None:
         files = change["new"]
         if not files:
@@ -185,7 +216,3 @@ class Translator:
 
 def _said(pred: int | None) -> str:
     return "" if pred is None else f", reads {pred}"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)

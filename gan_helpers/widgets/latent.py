@@ -1,12 +1,14 @@
 """LatentExplorer: an ipywidgets panel to walk a generator's latent space (notebooks 03-05).
 
-Sliders move z along the k principal directions (``gan_helpers.latent``; Haerkoenen et
-al. 2020), and one slider interpolates between two samples A and B, linearly or along the
-great circle (slerp, White 2016). Works with any G mapping (N, latent_dim) -> (N, C, H, W);
+Sliders move z along the k principal directions (``gan_helpers.latent``: the top
+eigenvectors of G's averaged J^T J, following Wang and Ponce 2021; GANSpace, Haerkoenen et
+al. 2020, finds directions by PCA instead), and one slider interpolates between two
+samples A and B, linearly or along the great circle (slerp, White 2016). Works with any G mapping (N, latent_dim) -> (N, C, H, W);
 for a conditional G pass ``lambda z: G(z, labels)`` and ``latent_dim=``.
 
 Headless use (tests): set ``panel.t_slider.value`` or ``panel.direction_sliders[0].value``
-and read ``panel.current_z`` / ``panel.current_image``.
+and read ``panel.current_z`` / ``panel.current_image``. ``panel.static_image()`` is a plain
+PNG of what the panel shows, for a notebook read without a kernel (e.g. on GitHub).
 """
 from __future__ import annotations
 
@@ -165,6 +167,17 @@ class LatentExplorer:
         self.path_images = self.generate(path)
         self.path_norms = path.norm(dim=1).cpu()
         self.path_image.value = grid_png(self.path_images, nrow=self.n_path, scale=2)
+
+    def static_png(self, scale: int = 3) -> bytes:
+        """PNG bytes of the panel's current view in one row: the image the sliders point at,
+        then the A-to-B path (widget images are not stored in a saved notebook; this is)."""
+        scale = count("scale", scale, 1, 16)
+        return grid_png(torch.cat([self.current_image[None], self.path_images]), nrow=self.n_path + 1, scale=scale)
+
+    def static_image(self, scale: int = 3):
+        """``IPython.display.Image`` of :meth:`static_png`."""
+        from IPython.display import Image
+        return Image(data=self.static_png(scale), format="png")
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -2,18 +2,22 @@
 in the spirit of GAN Lab, Kahng et al. 2019; data and metric from Metz et al. 2017 and
 Srivastava et al. 2017).
 
-``ToyView`` draws, in place: real and generated samples over D's output as a heat map,
-where G sends a grid of z, and the two losses. ``ToyGANPanel`` owns the widgets; its
+``ToyView`` draws real and generated samples over D's output as a heat map, where G sends a
+grid of z, and the two losses: in place in a cell's output, or off-screen as PNG bytes.
+``ToyGANPanel`` owns the widgets and shows its live view as an ``ipywidgets.Image``; its
 ``run()`` reads them, trains a :class:`gan_helpers.toy.ToyGAN` and returns the metrics,
 so tests drive it without a browser.
 """
 from __future__ import annotations
 
+import time
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 
-from ..plotting import LiveFigure, plot_curves
+from ..plotting import LiveFigure, figure_png, plot_curves
 from ..toy import Mixture, ToyGAN, ToyGANConfig, format_coverage
 
 
@@ -62,13 +66,19 @@ def draw_toy_state(axes, gan: ToyGAN, n: int = 1000, resolution: int = 80, lines
 
     ax_l.clear()
     if len(gan.history):
-        plot_curves(gan.history.as_dict(), ax=ax_l, smooth=min(25, len(gan.history)), title="losses")
+        # Smooth over at most 25 steps, and never so much that a short run leaves one point.
+        plot_curves(gan.history.as_dict(), ax=ax_l, smooth=max(1, min(25, len(gan.history) // 10)), title="losses")
 
 
 class ToyView:
-    """A live three-panel figure of a :class:`ToyGAN`, updated in place by display id.
+    """The three-panel figure of a :class:`ToyGAN`.
 
-    With ``live=False`` the figure is made but not displayed (tests, saving a PNG).
+    ``live=True``: shown once in the cell's output and updated in place by display id (use it
+    at the top level of a cell, as notebook 02's ``watch`` does). ``live=False``: an off-screen
+    figure, unknown to pyplot, so nothing is shown at the end of the cell and repeated redraws
+    never pile up figures; :meth:`png` renders it (the control panel puts that into an
+    ``ipywidgets.Image``, because display-id updates from inside a widget ``Output`` are not
+    applied by JupyterLab).
     """
 
     def __init__(self, live: bool = True, figsize=(13, 4.2)):
@@ -77,35 +87,43 @@ class ToyView:
             self.fig, self.axes = self._live.fig, self._live.axes
         else:
             self._live = None
-            self.fig, axes = plt.subplots(1, 3, figsize=figsize)
-            self.axes = list(axes)
+            # Constrained layout is redone at every draw; tight_layout warns on some frames.
+            self.fig = Figure(figsize=figsize, layout="constrained")
+            self.axes = list(self.fig.subplots(1, 3))
 
     def __call__(self, gan: ToyGAN) -> None:
         """Redraw for ``gan`` (usable as ``ToyGAN.train``'s callback)."""
         draw_toy_state(self.axes, gan)
         if self._live is not None:
             self._live.update()
-        else:
-            self.fig.tight_layout()
+
+    def png(self, dpi: int = 72) -> bytes:
+        """PNG bytes of the current drawing."""
+        return figure_png(self.fig, dpi=dpi, close=False)
 
     def close(self) -> None:
         if self._live is not None:
             self._live.close()
-        else:
-            plt.close(self.fig)
 
 
 class ToyGANPanel:
     """Widgets for one toy GAN run and a Run button; every run is measured and kept.
 
-    ``datasets``: the mixtures offered in the dropdown. After ``run()``: ``gan`` (the trained
-    ToyGAN), ``metrics`` (its coverage dict) and ``runs`` (one row per run: settings + metrics).
+    ``datasets``: the mixtures offered in the dropdown. The live view is an ``ipywidgets.Image``
+    (``image``) inside the panel: during a run the off-screen figure is redrawn ``frames`` times
+    and its PNG assigned to ``image.value``, so D's heat map and the samples move while it trains
+    and no new figure is created per click. Printed summaries go to the panel's ``out``.
+    After ``run()``: ``gan`` (the trained ToyGAN), ``metrics`` (its coverage dict), ``runs`` (one
+    row per run: settings + metrics, with ``seconds``) and ``png`` (the last frame, also shown
+    before the first run: the untrained G and D, so the panel never starts empty).
     """
 
     def __init__(self, datasets: list[Mixture], cfg: ToyGANConfig | None = None,
                  device: str | torch.device = "cpu", frames: int = 8):
         if not datasets:
             raise ValueError("ToyGANPanel needs at least one dataset (e.g. [ring(), grid()])")
+        if not isinstance(frames, int) or frames < 1:
+            raise ValueError(f"frames must be a positive int, got {frames!r}")
         cfg = (cfg or ToyGANConfig()).validate()
         self.device, self.frames = device, frames
         style = {"description_width": "130px"}
@@ -127,13 +145,26 @@ class ToyGANPanel:
         self.steps = W.IntText(value=cfg.steps, description="steps", style=style)
         self.button = W.Button(description="Run", button_style="success", icon="play")
         self.out = W.Output()
+        self.view = ToyView(live=False)
+        self.image = W.Image(format="png")
         self.button.on_click(self._on_click)
         self._base = cfg
         self.gan: ToyGAN | None = None
         self.metrics: dict | None = None
         self.runs: list[dict] = []
-        self.ui = W.VBox([self.data, self.loss, self.lr_D, self.lr_G, self.d_steps, self.width,
-                          self.batch_size, self.seed, self.steps, self.button, self.out])
+        self._show(ToyGAN(self.data.value, self.config(), self.device))  # step 0: untrained G and D
+        controls = W.VBox([self.data, self.loss, self.lr_D, self.lr_G, self.d_steps, self.width,
+                           self.batch_size, self.seed, self.steps, self.button])
+        self.ui = W.VBox([controls, self.image, self.out])
+
+    @property
+    def png(self) -> bytes:
+        """The PNG the panel shows now (for ``IPython.display.Image``, e.g. on GitHub)."""
+        return self.image.value
+
+    def _show(self, gan: ToyGAN) -> None:
+        self.view(gan)
+        self.image.value = self.view.png()
 
     def config(self) -> ToyGANConfig:
         """The settings the widgets show, checked (ValueError names a value out of range)."""
@@ -144,21 +175,27 @@ class ToyGANPanel:
         return c.validate()  # one range per field, in one place (ToyGANConfig.validate)
 
     def run(self, live: bool = True) -> dict:
-        """Train with the current settings, print and return the coverage metrics."""
+        """Train with the current settings, print and return the coverage metrics.
+
+        ``live=True`` redraws the panel's image ``frames`` times during the run and once at the
+        end; ``live=False`` (tests) trains without drawing.
+        """
         cfg = self.config()
         gan = ToyGAN(self.data.value, cfg, self.device)
-        view = ToyView(live=live) if live else None
-        gan.train(callback=view, every=max(1, cfg.steps // self.frames) if view else 0)
-        if view is not None:
-            view.close()
+        t0 = time.perf_counter()
+        if live:
+            gan.train(callback=self._show, every=max(1, cfg.steps // self.frames))
+        else:
+            gan.train()
+        seconds = time.perf_counter() - t0
         self.gan, self.metrics = gan, gan.evaluate()
         loss = "non-saturating" if cfg.non_saturating else "saturating"
         self.runs.append({"data": gan.data.name, "loss": loss, "lr_D": cfg.lr_D, "lr_G": cfg.lr_G,
                           "d_steps": cfg.d_steps, "width": cfg.width, "batch": cfg.batch_size,
-                          "seed": cfg.seed, "steps": cfg.steps, **self.metrics})
+                          "seed": cfg.seed, "steps": cfg.steps, "seconds": seconds, **self.metrics})
         print(f"{gan.data.name}, {loss}, lr D {cfg.lr_D:.1e}, lr G {cfg.lr_G:.1e}, {cfg.d_steps} D step(s), "
               f"width {cfg.width}, batch {cfg.batch_size}, seed {cfg.seed}, {cfg.steps} steps -> "
-              + format_coverage(self.metrics))
+              + format_coverage(self.metrics) + f" ({seconds:.0f} s)")
         return self.metrics
 
     def _on_click(self, _button) -> None:
