@@ -56,7 +56,7 @@ def jitter_batch(x: torch.Tensor, max_shift: float, max_degrees: float = 10.0) -
 
 @torch.no_grad()
 def accuracy(clf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    """Share of ``x`` (N, 1, 28, 28) classified as ``y`` (N,)."""
+    """Share of images ``x`` (N, C, H, W) classified as ``y`` (N,) (MNIST here, photos in photo_classifier)."""
     was = clf.training
     clf.eval()
     correct = sum(int((clf(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from ..horse2zebra import load_horse2zebra
 from ..models.classifier_photos import PhotoClassifier
+from .classifier import accuracy  # the same share-correct loop as the MNIST classifier's
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 from .horse2zebra import random_crop_flip
 
@@ -46,17 +47,6 @@ def _two_folders(a: str, b: str, size: int, limit, device):
     x_A, x_B = load_horse2zebra(a, size, limit, device), load_horse2zebra(b, size, limit, device)
     y = torch.cat([torch.zeros(len(x_A), dtype=torch.long), torch.ones(len(x_B), dtype=torch.long)])
     return torch.cat([x_A, x_B]), y.to(device)
-
-
-@torch.no_grad()
-def accuracy(clf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 100) -> float:
-    """Share of photos ``x`` (N, 3, H, W) classified as ``y`` (N,)."""
-    was = clf.training
-    clf.eval()
-    correct = sum(int((clf(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
-                  for i in range(0, len(x), batch_size))
-    clf.train(was)
-    return correct / len(x)
 
 
 def train(cfg: Config) -> RecipeResult:
