@@ -35,7 +35,7 @@ Submodules:
   latent_arithmetic mean latents and analogies (notebook 04)
   pool              CycleGAN's image pool of past fakes
   plotting          image grids, figures as PNG, curves, a live figure by display id
-  widgets           the interactive panels of notebooks 01-06
+  widgets           the interactive panels of notebooks 01-07
   checks            exercise checks that teach (one module per notebook)
   student           learner versions of the notebooks (nbgrader markup)
   bench, bench_train  speed figures (``python -m gan_helpers bench``)

@@ -149,6 +149,9 @@ def _cmd_train(name: str, extra: list[str]) -> int:
 
 
 def _cmd_bench(args) -> int:
+    if args.what.startswith("fixes"):
+        from . import fixes_bench
+        return fixes_bench.main({"fixes-toy": "toy", "fixes-mnist": "mnist"}.get(args.what, "table"))
     from . import bench
     return bench.main(args.what)
 
@@ -178,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     t = sp.add_parser("train", help="train a model with its recipe (train NAME --help lists its fields)")
     t.add_argument("model", choices=list(RECIPES))
     b = sp.add_parser("bench", help="print speed figures")
-    b.add_argument("what", nargs="?", default="all", choices=["data", "train", "recipes", "all"])
+    b.add_argument("what", nargs="?", default="all", choices=["data", "train", "recipes", "all", "fixes", "fixes-toy", "fixes-mnist"],
+                   help="fixes-toy / fixes-mnist run notebook 06's comparison; fixes prints its stored tables")
     st = sp.add_parser("student", help="write learner versions of the notebooks")
     st.add_argument("--notebooks", default=str(Path(__file__).resolve().parents[1] / "notebooks"))
     st.add_argument("--out", default="student")

@@ -1,6 +1,7 @@
 """GAN losses on discriminator logits (Goodfellow et al. 2014; Mao et al. 2017 for the
 least-squares loss; Zhu et al. 2017 for the cycle and identity terms). Explained in
-notebook 01 (BCE, saturating vs non-saturating) and notebook 06 (LSGAN, cycle).
+notebook 01 (BCE, saturating vs non-saturating), notebook 06 (Wasserstein, Arjovsky et al.
+2017) and notebook 07 (LSGAN, cycle).
 
 Every function takes logits of shape (N,) or (N, 1) or (N, 1, h, w) (PatchGAN) and
 returns a scalar mean.
@@ -68,3 +69,17 @@ def identity_loss(x: torch.Tensor, x_mapped: torch.Tensor) -> torch.Tensor:
 def _check_same_shape(a: torch.Tensor, b: torch.Tensor, na: str, nb: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{na} and {nb} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+# --- Wasserstein GAN (Arjovsky et al. 2017; notebook 06) ---------------------------------------
+# The critic's raw outputs (no sigmoid) estimate the Wasserstein-1 distance by the
+# Kantorovich-Rubinstein dual, W1 = sup over 1-Lipschitz f of E[f(x_real)] - E[f(x_fake)].
+
+def wasserstein_critic_loss(out_real: torch.Tensor, out_fake: torch.Tensor) -> torch.Tensor:
+    """E[D(x_fake)] - E[D(x_real)], minimised by the critic (so it maximises the dual)."""
+    return out_fake.mean() - out_real.mean()
+
+
+def wasserstein_generator_loss(out_fake: torch.Tensor) -> torch.Tensor:
+    """-E[D(G(z))]: G moves its samples up the critic's surface."""
+    return -out_fake.mean()

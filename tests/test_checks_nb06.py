@@ -1,186 +1,93 @@
-"""Exercise checks of notebook 06: each passes the solution, fails the stub and a wrong answer."""
+"""Notebook 06's exercise checks: each passes the model solution, fails the stub and fails
+the plausible wrong answers with the message that teaches (the per-pixel norm among them)."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 from gan_helpers.checks import CheckFailed
-from gan_helpers.checks.nb06 import check_discriminator_loss, check_generator_loss, check_lr_factor
+from gan_helpers.checks.nb06 import check_gradient_penalty, check_hinge_losses, check_power_iteration
 
 
-def stub(*args, **kwargs):
+def stub(*_args, **_kw):
     raise NotImplementedError()
 
 
-# --- lr_factor -------------------------------------------------------------------------
-def lr_solution(step, total_steps):
-    half = total_steps // 2
-    return 1.0 if step < half else max(0.0, 1.0 - (step - half) / (total_steps - half))
+# ---------------------------------------------------------------- hinge losses
+def critic_loss(out_real, out_fake):
+    return torch.relu(1 - out_real).mean() + torch.relu(1 + out_fake).mean()
 
 
-def test_lr_factor():
-    assert check_lr_factor(lr_solution)
+def generator_loss(out_fake):
+    return -out_fake.mean()
+
+
+def test_hinge_losses():
+    assert check_hinge_losses(critic_loss, generator_loss)
     with pytest.raises(CheckFailed, match="NotImplementedError"):
-        check_lr_factor(stub)
-    with pytest.raises(CheckFailed, match="constant for the first half"):
-        check_lr_factor(lambda s, t: 1 - s / t)                     # decays from the start
-    with pytest.raises(CheckFailed, match="expected"):
-        check_lr_factor(lambda s, t: 1.0 if s < t // 2 else 1 - (s - t // 2) / t)  # ends at 0.5
+        check_hinge_losses(stub, generator_loss)
+    with pytest.raises(CheckFailed, match="relu is missing"):
+        check_hinge_losses(lambda r, f: (1 - r).mean() + (1 + f).mean(), generator_loss)
+    with pytest.raises(CheckFailed, match="margins are swapped"):
+        check_hinge_losses(lambda r, f: torch.relu(1 + r).mean() + torch.relu(1 - f).mean(), generator_loss)
+    with pytest.raises(CheckFailed, match="summed"):
+        check_hinge_losses(lambda r, f: torch.relu(1 - r).sum() + torch.relu(1 + f).sum(), generator_loss)
+    with pytest.raises(CheckFailed, match="Wasserstein critic loss"):
+        check_hinge_losses(lambda r, f: f.mean() - r.mean(), generator_loss)
+    with pytest.raises(CheckFailed, match="wrong sign"):
+        check_hinge_losses(critic_loss, lambda f: f.mean())
+    with pytest.raises(CheckFailed, match="no hinge"):
+        check_hinge_losses(critic_loss, lambda f: torch.relu(1 - f).mean())
 
 
-# --- discriminator loss ----------------------------------------------------------------
-def d_solution(D, real, fake):
-    out_real, out_fake = D(real), D(fake.detach())
-    return 0.5 * (((out_real - 1) ** 2).mean() + (out_fake ** 2).mean())
+# ---------------------------------------------------------------- gradient penalty
+def _gp(D, x_real, x_fake, generator, per_pixel=False, eps_per_pixel=False, at=None, square=True, target=1.0,
+        create_graph=True):
+    n = len(x_real)
+    shape = x_real.shape if eps_per_pixel else (n, *([1] * (x_real.ndim - 1)))
+    eps = torch.rand(shape, generator=generator)
+    x_hat = eps * x_real + (1 - eps) * x_fake if at is None else at
+    x_hat = x_hat.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=create_graph)
+    norms = g.norm(2, dim=1) if per_pixel else g.flatten(1).norm(2, dim=1)
+    d = norms - target
+    return (d ** 2).mean() if square else d.abs().mean()
 
 
-def test_discriminator_loss():
-    assert check_discriminator_loss(d_solution)
+def test_gradient_penalty_solution_passes():
+    assert check_gradient_penalty(_gp)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (stub, "NotImplementedError"),
+    (lambda D, r, f, g: _gp(D, r, f, g, per_pixel=True), "one norm per pixel"),
+    (lambda D, r, f, g: _gp(D, r, f, g, eps_per_pixel=True), "one value per pixel"),
+    (lambda D, r, f, g: _gp(D, r, f, g, at=r), "real samples only"),
+    (lambda D, r, f, g: _gp(D, r, f, g, square=False), "Square the distance"),
+    (lambda D, r, f, g: _gp(D, r, f, g, target=0.0), "towards 1, not towards 0"),
+    (lambda D, r, f, g: _gp(D, r, f, g, create_graph=False), "create_graph=True"),
+])
+def test_gradient_penalty_wrong_answers_fail(wrong, message):
+    with pytest.raises(CheckFailed, match=message):
+        check_gradient_penalty(wrong)
+
+
+# ---------------------------------------------------------------- power iteration
+def power_iteration(W, n_iter):
+    v = torch.ones(W.shape[1]) / W.shape[1] ** 0.5
+    for _ in range(n_iter):
+        u = W @ v
+        u = u / u.norm()
+        v = W.T @ u
+        v = v / v.norm()
+    return float(u @ W @ v)
+
+
+def test_power_iteration():
+    assert check_power_iteration(power_iteration)
     with pytest.raises(CheckFailed, match="NotImplementedError"):
-        check_discriminator_loss(stub)
-    with pytest.raises(CheckFailed, match="detach"):
-        check_discriminator_loss(lambda D, r, f: 0.5 * (((D(r) - 1) ** 2).mean() + (D(f) ** 2).mean()))
-    with pytest.raises(CheckFailed, match="BCE"):
-        check_discriminator_loss(lambda D, r, f: F.binary_cross_entropy_with_logits(D(r), torch.ones_like(D(r)))
-                                 + F.binary_cross_entropy_with_logits(D(f.detach()), torch.zeros_like(D(f))))
-    with pytest.raises(CheckFailed, match="factor of 2"):
-        check_discriminator_loss(lambda D, r, f: 2 * d_solution(D, r, f))
-
-
-# --- generator loss --------------------------------------------------------------------
-def g_solution(G_AB, G_BA, D_A, D_B, real_A, real_B, lambda_cycle=10.0, lambda_identity=0.5, cycle_l2=False,
-               one_way=False, idt_weight=None):
-    fake_B, fake_A = G_AB(real_A), G_BA(real_B)
-    gan = ((D_B(fake_B) - 1) ** 2).mean() + ((D_A(fake_A) - 1) ** 2).mean()
-    dist = (lambda a, b: ((a - b) ** 2).mean()) if cycle_l2 else (lambda a, b: (a - b).abs().mean())
-    cyc = dist(G_BA(fake_B), real_A) + (0 if one_way else dist(G_AB(fake_A), real_B))
-    idt = (G_AB(real_B) - real_B).abs().mean() + (G_BA(real_A) - real_A).abs().mean()
-    w = lambda_cycle * lambda_identity if idt_weight is None else idt_weight(lambda_cycle, lambda_identity)
-    return gan + lambda_cycle * cyc + w * idt
-
-
-def test_generator_loss():
-    assert check_generator_loss(g_solution)
-    with pytest.raises(CheckFailed, match="NotImplementedError"):
-        check_generator_loss(stub)
-    with pytest.raises(CheckFailed, match="identity terms are missing"):
-        check_generator_loss(lambda *a: g_solution(*a[:7], lambda_identity=0.0))
-    with pytest.raises(CheckFailed, match="relative"):
-        check_generator_loss(lambda *a: g_solution(*a, idt_weight=lambda lam, li: li))
-    with pytest.raises(CheckFailed, match="L1"):
-        check_generator_loss(lambda *a: g_solution(*a, cycle_l2=True))
-    with pytest.raises(CheckFailed, match="backward cycle"):
-        check_generator_loss(lambda *a: g_solution(*a, one_way=True))
-
-
-# --- the history pool -------------------------------------------------------------------
-import random  # noqa: E402
-
-
-class PoolSolution:
-    def __init__(self, size=50):
-        self.size, self.images = size, []
-
-    def query(self, fakes):
-        out = []
-        for img in fakes.detach():
-            if self.size == 0:
-                out.append(img)
-            elif len(self.images) < self.size:
-                self.images.append(img.clone()); out.append(img)
-            elif random.random() > 0.5:
-                i = random.randrange(self.size)
-                out.append(self.images[i]); self.images[i] = img.clone()
-            else:
-                out.append(img)
-        return torch.stack(out)
-
-
-class PoolNoHistory(PoolSolution):          # stores, but always hands D the newest fakes
-    def query(self, fakes):
-        super().query(fakes)
-        return fakes.detach()
-
-
-class PoolNoSwap(PoolSolution):             # returns an old fake but never stores the new one
-    def query(self, fakes):
-        out = []
-        for img in fakes.detach():
-            if len(self.images) < self.size:
-                self.images.append(img.clone()); out.append(img)
-            elif random.random() > 0.5:
-                out.append(self.images[random.randrange(self.size)])
-            else:
-                out.append(img)
-        return torch.stack(out)
-
-
-class PoolNoClone(PoolSolution):            # stores the caller's tensor itself
-    def query(self, fakes):
-        out = []
-        for img in fakes:
-            if len(self.images) < self.size:
-                self.images.append(img); out.append(img.detach())
-            elif random.random() > 0.5:
-                i = random.randrange(self.size)
-                out.append(self.images[i].detach()); self.images[i] = img
-            else:
-                out.append(img.detach())
-        return torch.stack(out)
-
-
-class PoolNotDetached(PoolSolution):
-    def query(self, fakes):
-        return super().query(fakes) + 0 * fakes
-
-
-def test_pool():
-    from gan_helpers.checks.nb06 import check_pool
-    from gan_helpers.pool import ImagePool
-    random.seed(0)
-    assert check_pool(PoolSolution)
-    assert check_pool(ImagePool)  # the library's pool passes too
-
-    class Stub:
-        def __init__(self, size=50):
-            pass
-
-        def query(self, fakes):
-            raise NotImplementedError()
-
-    with pytest.raises(CheckFailed, match="NotImplementedError"):
-        check_pool(Stub)
-    with pytest.raises(CheckFailed, match="never returned a stored fake"):
-        check_pool(PoolNoHistory)
-    with pytest.raises(CheckFailed, match="must take its place"):
-        check_pool(PoolNoSwap)
-    with pytest.raises(CheckFailed, match="clone"):
-        check_pool(PoolNoClone)
-    with pytest.raises(CheckFailed, match="detach"):
-        check_pool(PoolNotDetached)
-
-
-# --- the training step --------------------------------------------------------------------
-def test_train_step():
-    from gan_helpers.checks import nb06
-    from gan_helpers.cyclegan_loop import train_step
-
-    assert nb06.check_train_step(train_step)  # the library's step is the model solution
-    with pytest.raises(CheckFailed, match="NotImplementedError"):
-        nb06.check_train_step(stub)
-
-    for kw, match in [(dict(order="DG"), "before the generators"), (dict(zero_grad=False), "zero_grad"),
-                      (dict(lam_idt=0.0), "identity terms are missing"), (dict(lam=10.0, lam_idt=0.5), "not the paper's"),
-                      (dict(detach=False), "detached fakes")]:
-        with pytest.raises(CheckFailed, match=match):
-            nb06.check_train_step(_fresh(nb06, kw))
-    with pytest.raises(CheckFailed, match="dict"):
-        nb06.check_train_step(lambda *args: train_step(*args) and None)
-
-
-def _fresh(nb06, kw):
-    """A wrong step: the library's reference step with one mistake, on every call."""
-    def step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam=10.0, lam_idt=0.5):
-        k = dict(kw)
-        nb06._reference_step(model, opt_G, opt_D, a, b, k.pop("lam", lam), k.pop("lam_idt", lam_idt), **k)
-        return {key: 0.0 for key in ("cycle_A", "cycle_B", "identity_A", "identity_B", "D_A", "D_B")}
-    return step
+        check_power_iteration(stub)
+    with pytest.raises(CheckFailed, match="Frobenius"):
+        check_power_iteration(lambda W, n: float(W.norm()))
+    with pytest.raises(CheckFailed, match="largest entry"):
+        check_power_iteration(lambda W, n: float(W.abs().max()))
+    with pytest.raises(CheckFailed, match="sigma squared"):
+        check_power_iteration(lambda W, n: power_iteration(W, n) ** 2)

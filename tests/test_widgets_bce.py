@@ -13,7 +13,7 @@ from gan_helpers.widgets.bce import BCEPanel, OptimalDPanel, plot_generator_loss
 
 
 def test_bce_panel_follows_the_sliders():
-    panel = BCEPanel(p=0.5, y=1.0, live=False)
+    panel = BCEPanel(p=0.5, y=1.0)
     assert math.isclose(panel.loss, math.log(2))
     panel.p.value = 0.8
     panel.y.value = 0.0
@@ -41,7 +41,7 @@ def test_bce_panel_bounds_and_errors():
 
 
 def test_optimal_d_panel_follows_the_sliders():
-    panel = OptimalDPanel(Gaussian1D(0.0, 1.0), gen_mean=2.0, gen_std=0.7, live=False, sweep_points=11)
+    panel = OptimalDPanel(Gaussian1D(0.0, 1.0), gen_mean=2.0, gen_std=0.7, sweep_points=11)
     assert panel.value > -LOG4 + 0.1
     panel.mean.value = 0.0
     panel.std.value = 1.0
@@ -77,11 +77,105 @@ def test_generator_loss_figure():
         plot_generator_losses(lo=1, hi=0)
 
 
-def test_show_makes_a_live_figure_that_follows_the_sliders(capsys):
-    panel = BCEPanel(p=0.3, y=1.0)            # live: no figure until show()
-    assert panel.fig is None
+class _Handle:
+    """Stands in for IPython's DisplayHandle: keeps what each update would show."""
+    def __init__(self):
+        self.shown = []
+
+    def update(self, obj):
+        self.shown.append(obj.data)
+
+
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def test_show_displays_the_sliders_then_a_png_that_every_change_replaces(monkeypatch):
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown, handle = [], _Handle()
+
+    def fake_display(obj, display_id=False):
+        shown.append(obj)
+        return handle if display_id else None
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    figs = plt.get_fignums()
+    panel = BCEPanel(p=0.3, y=1.0)
     panel._ipython_display_()
-    assert panel.fig is not None
+    assert shown[0] is panel.ui and isinstance(shown[1], IPython.display.Image)
+    first = shown[1].data
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
     panel.p.value = 0.6
+    panel.y.value = 0.0
+    assert len(handle.shown) == 2 and len(set([first, *handle.shown])) == 3   # one new picture per change
     assert "0.60" in panel.fig.axes[0].get_title()
-    capsys.readouterr()
+    assert plt.get_fignums() == figs          # off-screen figure: pyplot never shows it a second time
+
+
+@pytest.mark.parametrize("make,slider,values", [
+    (lambda: BCEPanel(p=0.3), "p", [0.5, 0.9, 0.05]),
+    (lambda: BCEPanel(p=0.3), "y", [0.0, 0.9]),
+    (lambda: OptimalDPanel(sweep_points=11), "mean", [-1.0, 3.5]),
+    (lambda: OptimalDPanel(sweep_points=11), "std", [0.15, 2.5]),
+])
+def test_blitted_picture_matches_a_full_render(make, slider, values):
+    """The fast path (cached background + changing artists) shows what a full redraw shows."""
+    import io
+
+    import numpy as np
+    panel = make()
+    panel.png()
+    for v in values:
+        getattr(panel, slider).value = v
+        fast = _pixels(panel.png())
+        buf = io.BytesIO()
+        panel.fig.savefig(buf, format="png")          # a full draw of every artist
+        full = _pixels(buf.getvalue())
+        assert fast.shape == full.shape
+        differ = (np.abs(fast - full).sum(axis=-1) > 30).mean()
+        assert differ < 0.002, f"{slider}={v}: {100 * differ:.2f}% of the pixels differ from a full render"
+
+
+def test_background_is_drawn_once_while_limits_stay():
+    panel = BCEPanel(p=0.3)
+    pngs = [panel.png()]
+    for v in [0.4, 0.5, 0.6]:
+        panel.p.value = v
+        pngs.append(panel.png())
+    assert panel.background_draws == 1 and len(set(pngs)) == 4
+    opt = OptimalDPanel(gen_std=0.7, sweep_points=11)
+    opt.png()
+    for m in [1.0, 0.0, -2.0]:
+        opt.mean.value = m
+        opt.png()
+    assert opt.background_draws == 1            # moving the mean keeps the density axis
+    opt.std.value = 0.15                        # a tall, narrow p_g: the density axis grows
+    opt.png()
+    assert opt.background_draws == 2 and opt.fig.axes[0].get_ylim()[1] >= 2.5
+
+
+def test_optimal_d_sweep_is_computed_once_per_std(monkeypatch):
+    panel = OptimalDPanel(gen_std=0.7, sweep_points=11, figure=False)
+    calls = []
+    real = panel.compute
+    monkeypatch.setattr(panel, "compute", lambda m, s: calls.append((m, s)) or real(m, s))
+    sweep = panel.mean_sweep
+    panel.mean.value = 1.0
+    assert len(calls) == 1 and panel.mean_sweep is sweep        # only the new state, no new sweep
+    panel.std.value = 1.0
+    assert len(calls) == 1 + 1 + 11                             # state + a sweep for the new std
+    panel.std.value = 0.7
+    assert len(calls) == 1 + 1 + 11 + 1 and panel.mean_sweep is sweep   # back to a cached std
+    with pytest.raises(ValueError, match="sweep_points"):
+        OptimalDPanel(sweep_points=1, figure=False)
+
+
+def test_panel_without_figure_has_no_picture():
+    with pytest.raises(ValueError, match="figure=False"):
+        BCEPanel(figure=False).png()

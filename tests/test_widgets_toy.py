@@ -126,3 +126,44 @@ def test_run_button_animates_the_panel_image_without_new_figures(monkeypatch, ca
 def test_panel_rejects_bad_frames():
     with pytest.raises(ValueError, match="frames"):
         ToyGANPanel([ring()], frames=0)
+
+
+def _px(width: str) -> int:
+    assert width.endswith("px"), width
+    return int(width[:-2])
+
+
+def test_panel_puts_the_picture_beside_the_controls_and_fits_a_laptop_screen():
+    """Issue 12: controls above a wide picture made the panel 988 px tall (a 768 px screen shows
+    either the Run button or the picture). The picture sits beside the controls, at its own
+    aspect ratio (not stretched to the row's height), and both fit the ~930 px that JupyterLab
+    gives a widget at 1366 x 768 with the file browser open; the whole row is under 768 px."""
+    import io
+
+    from PIL import Image
+
+    p = small_panel()
+    row = p.ui.children[0]
+    assert type(row).__name__ == "HBox" and row.children[1] is p.image and p.ui.children[-1] is p.out
+    controls = row.children[0]
+    assert p.button in controls.children and p.lr_D in controls.children
+    assert p.image.layout.align_self == "flex-start" and row.layout.align_items == "flex-start"
+    assert p.image.layout.height == "auto" and p.image.layout.object_fit == "contain"
+    w, h = Image.open(io.BytesIO(p.png)).size
+    widest = max(_px(c.layout.width) for c in controls.children if c.layout.width)
+    assert widest + w <= 930, f"controls {widest}px + picture {w}px do not fit beside each other"
+    assert h <= 400 and 1.4 <= w / h <= 1.9   # about as tall as the controls, main axis square-ish
+
+
+def test_panel_view_arrangement():
+    gan = ToyGAN(ring(), ToyGANConfig(width=16, depth=2, batch_size=32, steps=3)).train()
+    view = ToyView(live=False, arrangement="panel")
+    view(gan)
+    ax_s, ax_z, ax_l = view.axes
+    # the samples axis spans both rows on the left; z grid above the losses on the right
+    s, z, l = (a.get_subplotspec() for a in view.axes)
+    assert s.rowspan == range(0, 2) and s.colspan == range(0, 1)
+    assert z.rowspan == range(0, 1) and l.rowspan == range(1, 2) and z.colspan == l.colspan == range(1, 2)
+    assert len(ax_s.images) == 1 and len(ax_z.lines) == 2 * 13
+    with pytest.raises(ValueError, match="arrangement"):
+        ToyView(live=False, arrangement="grid")

@@ -10,7 +10,7 @@ exact command behind each shipped file.
 ``RECIPES`` is the table the command line uses; ``GENERATORS`` the recipes that can be
 sampled with ``python -m gan_helpers sample``.
 """
-from . import cgan, classifier, cyclegan, dcgan, digits_classifier, horse2zebra, photo_classifier, vanilla
+from . import cgan, classifier, cyclegan, dcgan, digits_classifier, fixes, horse2zebra, photo_classifier, vanilla
 
 RECIPES = {
     "classifier": classifier,
@@ -18,8 +18,9 @@ RECIPES = {
     "vanilla": vanilla,
     "dcgan": dcgan,
     "cgan": cgan,
+    "fixes": fixes,
     "cyclegan": cyclegan,
     "horse2zebra": horse2zebra,
     "photo_classifier": photo_classifier,
 }
-GENERATORS = {name: RECIPES[name] for name in ("vanilla", "dcgan", "cgan", "cyclegan", "horse2zebra")}
+GENERATORS = {name: RECIPES[name] for name in ("vanilla", "dcgan", "cgan", "fixes", "cyclegan", "horse2zebra")}

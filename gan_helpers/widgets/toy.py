@@ -71,7 +71,8 @@ def draw_toy_state(axes, gan: ToyGAN, n: int = 1000, resolution: int = 80, lines
 
 
 class ToyView:
-    """The three-panel figure of a :class:`ToyGAN`.
+    """The three-panel figure of a :class:`ToyGAN`: samples over D's heat map, G's map of a z
+    grid, the losses.
 
     ``live=True``: shown once in the cell's output and updated in place by display id (use it
     at the top level of a cell, as notebook 02's ``watch`` does). ``live=False``: an off-screen
@@ -79,9 +80,18 @@ class ToyView:
     never pile up figures; :meth:`png` renders it (the control panel puts that into an
     ``ipywidgets.Image``, because display-id updates from inside a widget ``Output`` are not
     applied by JupyterLab).
-    """
 
-    def __init__(self, live: bool = True, figsize=(13, 4.2)):
+    ``arrangement="row"``: the three axes side by side (``figsize`` defaults to 13 x 4.2 in).
+    ``"panel"``: the samples large on the left, the z grid and the losses stacked on the right,
+    so the picture is compact enough to sit beside the control panel's widgets
+    (``figsize`` defaults to 7.6 x 4.5 in: 547 x 324 px at the panel's 72 dpi).
+    """
+    ARRANGEMENTS = {"row": (13, 4.2), "panel": (7.6, 4.5)}
+
+    def __init__(self, live: bool = True, figsize=None, arrangement: str = "row"):
+        if arrangement not in self.ARRANGEMENTS:
+            raise ValueError(f"arrangement must be one of {sorted(self.ARRANGEMENTS)}, got {arrangement!r}")
+        figsize = figsize or self.ARRANGEMENTS[arrangement]
         if live:
             self._live = LiveFigure(1, 3, figsize=figsize)
             self.fig, self.axes = self._live.fig, self._live.axes
@@ -90,6 +100,10 @@ class ToyView:
             # Constrained layout is redone at every draw; tight_layout warns on some frames.
             self.fig = Figure(figsize=figsize, layout="constrained")
             self.axes = list(self.fig.subplots(1, 3))
+        if arrangement == "panel":
+            spec = self.fig.add_gridspec(2, 2, width_ratios=(1.45, 1))
+            for ax, where in zip(self.axes, (spec[:, 0], spec[0, 1], spec[1, 1])):
+                ax.set_subplotspec(where)
 
     def __call__(self, gan: ToyGAN) -> None:
         """Redraw for ``gan`` (usable as ``ToyGAN.train``'s callback)."""
@@ -110,7 +124,7 @@ class ToyGANPanel:
     """Widgets for one toy GAN run and a Run button; every run is measured and kept.
 
     ``datasets``: the mixtures offered in the dropdown. The live view is an ``ipywidgets.Image``
-    (``image``) inside the panel: during a run the off-screen figure is redrawn ``frames`` times
+    (``image``) beside the controls (``ui`` is a VBox of an HBox [controls, image] and ``out``): during a run the off-screen figure is redrawn ``frames`` times
     and its PNG assigned to ``image.value``, so D's heat map and the samples move while it trains
     and no new figure is created per click. Printed summaries go to the panel's ``out``.
     After ``run()``: ``gan`` (the trained ToyGAN), ``metrics`` (its coverage dict), ``runs`` (one
@@ -126,11 +140,14 @@ class ToyGANPanel:
             raise ValueError(f"frames must be a positive int, got {frames!r}")
         cfg = (cfg or ToyGANConfig()).validate()
         self.device, self.frames = device, frames
+        # Narrow controls (365 px) so that the picture fits beside them in JupyterLab's notebook
+        # area at 1366 x 768 with the file browser open (about 930 px for a widget).
         style = {"description_width": "130px"}
-        lay = W.Layout(width="420px")
+        lay = W.Layout(width="365px")
         self.data = W.Dropdown(options=[(d.name, d) for d in datasets], description="data", style=style, layout=lay)
         self.loss = W.ToggleButtons(options=[("non-saturating", True), ("saturating", False)],
-                                    value=cfg.non_saturating, description="G loss", style=style)
+                                    value=cfg.non_saturating, description="G loss",
+                                    style={**style, "button_width": "130px"})
         self.lr_D = W.FloatLogSlider(value=cfg.lr_D, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
                                      description="lr D", style=style, layout=lay)
         self.lr_G = W.FloatLogSlider(value=cfg.lr_G, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
@@ -145,8 +162,12 @@ class ToyGANPanel:
         self.steps = W.IntText(value=cfg.steps, description="steps", style=style)
         self.button = W.Button(description="Run", button_style="success", icon="play")
         self.out = W.Output()
-        self.view = ToyView(live=False)
-        self.image = W.Image(format="png")
+        self.view = ToyView(live=False, arrangement="panel")
+        # Beside the controls, at the PNG's own size: an HBox stretches its children to the
+        # row's height by default (align-items: stretch), which would distort the picture.
+        # It may shrink (never grow) with a narrower window, keeping its aspect ratio.
+        self.image = W.Image(format="png", layout=W.Layout(align_self="flex-start", flex="0 1 auto", min_width="0",
+                                                              height="auto", object_fit="contain"))
         self.button.on_click(self._on_click)
         self._base = cfg
         self.gan: ToyGAN | None = None
@@ -155,7 +176,9 @@ class ToyGANPanel:
         self._show(ToyGAN(self.data.value, self.config(), self.device))  # step 0: untrained G and D
         controls = W.VBox([self.data, self.loss, self.lr_D, self.lr_G, self.d_steps, self.width,
                            self.batch_size, self.seed, self.steps, self.button])
-        self.ui = W.VBox([controls, self.image, self.out])
+        # Controls and picture side by side (together they fit a 1366 x 768 screen in
+        # JupyterLab), printed run summaries below.
+        self.ui = W.VBox([W.HBox([controls, self.image], layout=W.Layout(align_items="flex-start")), self.out])
 
     @property
     def png(self) -> bytes:

@@ -1,0 +1,205 @@
+"""The two panels of notebook 06 (Arjovsky et al. 2017; Gulrajani et al. 2017; Miyato et al. 2018).
+
+``DistancePanel``: two narrow 1-D Gaussians pulled apart by a slider, with the JS divergence,
+the Wasserstein-1 distance and the gradient each loss gives the generator
+(:mod:`gan_helpers.distances`). ``GamePanel``: pick a game (loss + Lipschitz control) and a
+2-D dataset, press Run, and watch the critic's surface and the samples move
+(:class:`gan_helpers.fixes.FixRun`). Both draw into an ``ipywidgets.Image`` beside their
+controls, and keep their numbers in ``state`` so tests drive them without a browser.
+"""
+from __future__ import annotations
+
+import time
+
+import ipywidgets as W
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from ..distances import pair_state, separation_curves
+from ..fixes import Fix, FixRun, standard_fixes
+from ..plotting import figure_png
+from ..toy import Mixture, format_coverage
+from .validate import count, finite_amount
+
+THETA_MAX = 3.0           # the slider's range of separations (in the data's units)
+SIGMA_RANGE = (0.05, 0.5)
+
+
+class DistancePanel:
+    """Slider ``theta`` (how far G's bump sits from the data's) and ``sigma`` (their width)."""
+
+    def __init__(self, theta: float = 0.5, sigma: float = 0.1):
+        style, lay = {"description_width": "90px"}, W.Layout(width="300px")
+        self.theta = W.FloatSlider(value=theta, min=0.0, max=THETA_MAX, step=0.05, description="separation θ",
+                                   style=style, layout=lay, readout_format=".2f")
+        self.sigma = W.FloatSlider(value=sigma, min=SIGMA_RANGE[0], max=SIGMA_RANGE[1], step=0.05,
+                                   description="width σ", style=style, layout=lay, readout_format=".2f")
+        self.readout = W.HTML()
+        # Two pictures: the densities change with theta (redrawn on every step of the slider),
+        # the curves only with sigma (redrawn rarely), so a theta step renders one small figure.
+        self.image_x = W.Image(format="png", layout=W.Layout(width="260px", height="auto"))
+        self.image = W.Image(format="png", layout=W.Layout(width="520px", height="auto"))
+        self.fig_x = Figure(figsize=(3.6, 3.1))
+        self.fig_x.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)
+        self.ax_x = self.fig_x.subplots()
+        self.fig = Figure(figsize=(7.2, 3.1))
+        self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.9, wspace=0.25)
+        self.ax_d, self.ax_g = self.fig.subplots(1, 2)
+        self._curves_for: float | None = None
+        self.state: dict = {}
+        self.theta.observe(self._on_change, names="value")
+        self.sigma.observe(self._on_change, names="value")
+        self.update()
+        self.ui = W.HBox([W.VBox([self.theta, self.sigma, self.readout], layout=W.Layout(width="320px")),
+                          self.image_x, self.image])
+
+    def _on_change(self, _change) -> None:
+        try:
+            self.update()
+        except ValueError as err:  # a slider whose range was changed: say so instead of a traceback
+            self.readout.value = f"<b>Cannot draw:</b> {err}"
+
+    def _draw_curves(self, sigma: float) -> None:
+        thetas = np.linspace(0.0, THETA_MAX, 61)
+        c = separation_curves(thetas, sigma)
+        self.ax_d.clear(), self.ax_g.clear()
+        self.ax_d.plot(thetas, c["js"], label="JSD (nats)")
+        self.ax_d.plot(thetas, c["w1"], label="W1")
+        self.ax_d.axhline(np.log(2), color="grey", lw=0.8, ls=":")
+        self.ax_d.set(xlabel="θ", title=f"distance between p and q (σ = {sigma:.2f})", ylim=(0, THETA_MAX))
+        self.ax_d.legend(fontsize=8)
+        floor = 1e-6  # log scale: a gradient of exactly 0 is drawn at the floor
+        self.ax_g.semilogy(thetas, np.maximum(c["grad_minimax"], floor), label="minimax (= d 2JSD/dθ)")
+        self.ax_g.semilogy(thetas, np.maximum(c["grad_ns"], floor), label="non-saturating")
+        self.ax_g.semilogy(thetas, np.maximum(c["grad_w1"], floor), label="W1")
+        self.ax_g.set(xlabel="θ", title="|gradient| G gets (D optimal)", ylim=(floor, 1e4))
+        self.ax_g.legend(fontsize=8, loc="lower right")
+        self.image.value = figure_png(self.fig, dpi=72, close=False)
+        self._curves_for = sigma
+
+    def update(self) -> dict:
+        """Recompute and redraw for the sliders' values; returns ``state``."""
+        theta = finite_amount("theta", self.theta.value, THETA_MAX)
+        sigma = finite_amount("sigma", self.sigma.value)
+        if not theta >= 0:
+            raise ValueError(f"theta must be in [0, {THETA_MAX}], got {theta}")
+        if not SIGMA_RANGE[0] <= sigma <= SIGMA_RANGE[1]:
+            raise ValueError(f"sigma must be in [{SIGMA_RANGE[0]}, {SIGMA_RANGE[1]}], got {sigma}")
+        s = pair_state(theta, sigma)
+        if self._curves_for != sigma:
+            self._draw_curves(sigma)
+        ax = self.ax_x
+        ax.clear()
+        x = s["x"].numpy()
+        ax.plot(x, s["p"].numpy(), label="data p")
+        ax.plot(x, s["q"].numpy(), label="G's q")
+        top = float(max(s["p"].max(), s["q"].max()))
+        ax.plot(x, s["d_star"].numpy() * top, "k--", lw=1, label="D* (scaled)")
+        ax.set(xlim=(-4 * sigma, THETA_MAX + 4 * sigma), xlabel="x", title=f"θ = {theta:.2f}")
+        ax.legend(fontsize=7, loc="upper right")
+        self.image_x.value = figure_png(self.fig_x, dpi=72, close=False)
+        self.state = {k: s[k] for k in ("theta", "sigma", "js", "w1", "grad_minimax", "grad_ns", "grad_w1")}
+        self.readout.value = (f"JSD <b>{s['js']:.3f}</b> nats (max log 2 = 0.693)<br>W1 <b>{s['w1']:.2f}</b><br>"
+                              f"gradient for G: minimax <b>{s['grad_minimax']:.2g}</b>, non-saturating "
+                              f"<b>{s['grad_ns']:.2g}</b>, W1 <b>{s['grad_w1']:.0f}</b>")
+        return self.state
+
+
+@torch.no_grad()
+def draw_run(axes, run: FixRun, averaged: bool, resolution: int = 70) -> dict:
+    """Critic surface with real and generated samples, and the critic's estimate over steps."""
+    ax_s, ax_l = axes
+    r = float(run.data.modes.abs().max()) + 1.5
+    ticks = torch.linspace(-r, r, resolution)
+    gx, gy = torch.meshgrid(ticks, ticks, indexing="xy")
+    surface = run.D(torch.stack([gx.ravel(), gy.ravel()], 1).to(run.device)).reshape(resolution, resolution).cpu()
+    real = run.data.sample(500, torch.Generator().manual_seed(0))
+    fake = run.samples(1000, averaged=averaged)
+    cov = run.data.coverage(run.samples(2500, averaged=averaged))
+    ax_s.clear()
+    ax_s.imshow(surface.numpy(), extent=(-r, r, -r, r), origin="lower", cmap="PiYG", alpha=0.7)
+    ax_s.scatter(real[:, 0], real[:, 1], s=3, c="darkgreen", label="real")
+    ax_s.scatter(fake[:, 0], fake[:, 1], s=3, c="purple", alpha=0.4, label="G (averaged)" if averaged else "G")
+    ax_s.set(xlim=(-r, r), ylim=(-r, r), aspect="equal",
+             title=f"{run.fix.name}, step {run.step}: {format_coverage(cov)}\nbackground: critic output (green = high)")
+    ax_s.title.set_fontsize(9)
+    ax_s.legend(loc="upper right", fontsize=7, markerscale=3)
+    ax_l.clear()
+    key = "w_estimate"
+    if key in run.history:
+        ax_l.plot(run.history[key], lw=0.8)
+    ax_l.set(xlabel="G step", title="E[D(real)] - E[D(fake)]\n(W1 estimate for the Wasserstein critics)")
+    ax_l.title.set_fontsize(9)
+    return cov
+
+
+class GamePanel:
+    """Game, data, steps, seed, 'show averaged G', a Run button and the live picture.
+
+    After ``run()``: ``run_`` (the FixRun), ``metrics`` (coverage of the shown G), ``runs`` (one
+    row per run) and ``png`` (the picture shown, also before the first run: untrained G and D).
+    """
+
+    def __init__(self, datasets: list[Mixture], fixes: list[Fix] | None = None, steps: int = 1000,
+                 frames: int = 6, max_steps: int = 20000):
+        if not datasets:
+            raise ValueError("GamePanel needs at least one dataset, e.g. [ring(), grid()]")
+        self.frames, self.max_steps = count("frames", frames, 1, 100), count("max_steps", max_steps, 1, 10**6)
+        style, lay = {"description_width": "70px"}, W.Layout(width="290px")
+        fixes = fixes or standard_fixes()
+        self.game = W.Dropdown(options=[(f.name, f) for f in fixes], description="game", style=style, layout=lay)
+        self.data = W.Dropdown(options=[(d.name, d) for d in datasets], description="data", style=style, layout=lay)
+        self.steps = W.IntText(value=steps, description="G steps", style=style, layout=lay)
+        self.seed = W.IntText(value=0, description="seed", style=style, layout=lay)
+        self.averaged = W.Checkbox(value=False, description="show the averaged G", indent=False)
+        self.button = W.Button(description="Run", button_style="success", icon="play")
+        self.summary = W.HTML()
+        self.image = W.Image(format="png", layout=W.Layout(width="720px", height="auto"))
+        self.fig = Figure(figsize=(10, 4.4), layout="constrained")
+        self.axes = list(self.fig.subplots(1, 2, width_ratios=[1.2, 1]))
+        self.run_: FixRun | None = None
+        self.metrics: dict | None = None
+        self.runs: list[dict] = []
+        self.button.on_click(self._on_click)
+        self.averaged.observe(lambda _c: self._show() if self.run_ is not None else None, names="value")
+        self.run_ = FixRun(self.data.value, self.game.value, seed=0)
+        self._show()
+        controls = W.VBox([self.game, self.data, self.steps, self.seed, self.averaged, self.button, self.summary],
+                          layout=W.Layout(width="300px"))
+        self.ui = W.HBox([controls, self.image])
+
+    @property
+    def png(self) -> bytes:
+        return self.image.value
+
+    def _show(self, run: FixRun | None = None) -> None:
+        self.metrics = draw_run(self.axes, run or self.run_, self.averaged.value)
+        self.image.value = figure_png(self.fig, dpi=72, close=False)
+
+    def run(self, live: bool = True) -> dict:
+        """Train the chosen game for ``steps`` G steps; returns the shown G's coverage."""
+        steps = count("steps", self.steps.value, 1, self.max_steps)
+        seed = count("seed", self.seed.value, 0, 2**31 - 1)
+        run = FixRun(self.data.value, self.game.value, seed=seed)
+        self.run_ = run
+        if live:
+            run.train(steps, callback=self._show, every=max(1, steps // self.frames))
+        else:
+            run.train(steps)
+            self._show()
+        ev = run.evaluate()
+        self.runs.append({"game": run.fix.name, "data": run.data.name, "steps": steps, "seed": seed,
+                          "seconds": round(run.seconds, 1), "raw": ev["raw"], "averaged": ev["averaged"]})
+        self.summary.value = (f"{run.fix.name} on the {run.data.name}, {steps} G steps, {run.seconds:.0f} s:<br>"
+                              f"raw G: {format_coverage(ev['raw'])}<br>averaged G: {format_coverage(ev['averaged'])}")
+        return self.metrics
+
+    def _on_click(self, _button) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.run()
+        except (ValueError, FloatingPointError) as err:
+            self.summary.value = f"<b>Cannot run:</b> {err}"
+            return
+        self.summary.value += f"<br>({time.perf_counter() - t0:.0f} s with drawing)"

@@ -1,0 +1,43 @@
+"""The MNIST recipe of notebook 06 (recipes/fixes.py): a budgeted run repeats exactly by its
+recorded step count, the shipped model is the best row of the stored table."""
+import pytest
+import torch
+
+from gan_helpers.checkpoints import load_checkpoint, read_metadata
+from gan_helpers.fixes import standard_fixes, wgan_gp
+from gan_helpers.fixes_bench import best_mnist, load_results
+from gan_helpers.models.mlp import MLPGenerator
+from gan_helpers.recipes import fixes as recipe
+
+TINY = dict(batch_size=8, latent_dim=4, g_hidden="8", d_hidden="8", limit=64, eval_n=0, log_every=0, threads=1)
+
+
+def test_config_round_trip_for_every_game():
+    for fix in standard_fixes():
+        assert recipe.fix_of(recipe.config_for(fix)) == fix
+
+
+def test_a_run_repeats_bitwise_from_its_recorded_steps(tmp_path, mnist_mirror, monkeypatch):
+    monkeypatch.setenv("GAN_DATA_MIRROR", str(mnist_mirror))
+    a = recipe.train(recipe.config_for(wgan_gp(), steps=3, cpu_minutes=None, out=str(tmp_path / "a" / "G.safetensors"), **TINY))
+    assert a.info["steps_run"] == 3 and a.info["critic_steps"] == 15
+    assert "--steps 3" in a.info["repeat"] and "--cpu-minutes None" in a.info["repeat"]
+    b = recipe.train(recipe.config_for(wgan_gp(), steps=3, cpu_minutes=None, out=str(tmp_path / "b" / "G.safetensors"), **TINY))
+    for k, v in a.model.state_dict().items():
+        assert torch.equal(v, b.model.state_dict()[k]), k
+    with pytest.raises(ValueError, match="cpu_minutes"):
+        recipe.train(recipe.config_for(wgan_gp(), cpu_minutes=0.0, **TINY))
+
+
+def test_shipped_model_is_the_best_row_of_the_table():
+    results = load_results()
+    assert {r["fix"] for r in results["mnist"]} == {f.name for f in standard_fixes()}
+    assert len(results["toy"]) == 4 * 2 * 3                      # 4 games x ring and grid x 3 seeds
+    row, which = best_mnist(results)
+    assert results["shipped"] == {"fix": row["fix"], "G": which, "repeat": row["repeat"]}
+    G = recipe.load_pretrained(raw=which == "raw")               # sha256 checked on load
+    meta = G.checkpoint_extra
+    assert meta["game"] == row["fix"] and meta["steps_run"] == row["steps"]
+    assert meta["metrics" if which == "averaged" else "metrics"]["fid"] == pytest.approx(row[which]["fid"])
+    images, _ = recipe.generate(G, 16, seed=0)
+    assert images.shape == (16, 1, 28, 28) and torch.isfinite(images).all()
