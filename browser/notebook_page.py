@@ -57,11 +57,15 @@ PANEL_GEOMETRY = r"""(n) => {
   const area = areaEl.getBoundingClientRect();
   const imgs = Array.from(areaEl.querySelectorAll('img')).map(im => {
     const b = im.getBoundingClientRect();
-    return {w: b.width, h: b.height, bottom: b.bottom, nw: im.naturalWidth, nh: im.naturalHeight,
+    return {w: b.width, h: b.height, top: b.top, bottom: b.bottom, nw: im.naturalWidth, nh: im.naturalHeight,
             widget: !!im.closest('.jupyter-widgets')};
   });
-  // controls plus the picture they drive: from the widget's top to the lowest image's bottom
-  const span = Math.max(r.bottom, ...imgs.filter(i => i.h > 0).map(i => i.bottom)) - r.top;
+  // Controls plus the picture they drive: the widget alone when its picture is inside it (an
+  // Image widget), else down to the first figure shown below it (notebook 01: updated by
+  // display id). Plain stills shown further down (copies for GitHub) are not the panel.
+  const inside = imgs.some(i => i.widget && i.h > 0);
+  const below = imgs.filter(i => !i.widget && i.h > 0 && i.top >= r.bottom - 1).sort((a, b) => a.top - b.top);
+  const span = (inside || !below.length ? r.bottom : below[0].bottom) - r.top;
   return {w: r.width, h: r.height, scrollW: root.scrollWidth, clientW: root.clientWidth,
           areaW: area.width, areaH: span, imgs, vw: window.innerWidth, vh: window.innerHeight};
 }"""
@@ -106,36 +110,73 @@ WATCH = r"""(n) => {
 }"""
 
 
-def open_notebook(page, lab, name: str, timeout_s: float = 180) -> None:
+# Generous limits: a slow or busy machine makes the test slower, never red. Each wait below
+# is for something the page shows (the kernel's status, numbered prompts, rendered widgets).
+KERNEL_READY_S = 600      # a kernel starting while other jobs use the cores
+RUN_ALL_START_S = 120     # the menu click to the first prompt that shows * or a number (per try)
+STALL_S = 900             # no new numbered prompt for this long: a cell hangs (nbval's cell timeout)
+WIDGETS_S = 120           # kernel idle to every widget view rendered
+
+KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+ANY_PROMPT_STARTED = ("() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))"
+                      ".some(e => /[*0-9]/.test(e.textContent))")
+# Widget views are drawn asynchronously after the kernel is idle: done when none says
+# "Loading widget..." and the number of rendered widgets stayed the same between two polls.
+WIDGETS_SETTLED = r"""() => {
+  const loading = Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+    .some(o => (o.innerText || '').includes('Loading widget...'));
+  const n = document.querySelectorAll('.jp-Notebook .jupyter-widgets').length;
+  const same = window.__ganWidgetCount === n;
+  window.__ganWidgetCount = n;
+  return !loading && same;
+}"""
+
+
+def open_notebook(page, lab, name: str, timeout_s: float = KERNEL_READY_S) -> None:
+    """Open ``name`` in a fresh Lab workspace and wait until its kernel is idle."""
     # A workspace of its own, reset: Lab would otherwise reopen the notebooks of earlier tests
     # as hidden tabs of this page.
     ws = re.sub(r"[^A-Za-z0-9]", "-", name)
-    page.goto(f"{lab.url}/lab/workspaces/{ws}/tree/{name}?reset&token={lab.token}")
+    page.goto(f"{lab.url}/lab/workspaces/{ws}/tree/{name}?reset&token={lab.token}", timeout=timeout_s * 1000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_s * 1000)
+    page.wait_for_selector(KERNEL_IDLE, timeout=timeout_s * 1000)
 
 
-def run_all(page, timeout_s: float = 900) -> float:
-    """Menu Run > Run All Cells; wait until every code cell has a number or nothing is running.
-
-    Returns the seconds it took. A cell that raises stops Run All: the later prompts stay empty.
-    """
-    t0 = time.time()
+def _click_run_all(page) -> None:
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li.lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))")
-    page.wait_for_function("() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))"
-                           ".some(e => /[*0-9]/.test(e.textContent))", timeout=60_000)
-    deadline = t0 + timeout_s
-    while time.time() < deadline:
-        prompts = page.evaluate(CODE_PROMPTS)
-        busy = any("*" in p for p in prompts)
-        if not busy and page.query_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']"):
+
+
+def run_all(page, stall_s: float = STALL_S) -> float:
+    """Menu Run > Run All Cells; wait until no cell is running and the kernel is idle.
+
+    The limit is on progress, not on the total: it fails only when no prompt changed for
+    ``stall_s`` seconds (a hanging cell), so a slow machine just takes longer. A cell that
+    raises stops Run All: the later prompts stay empty (the caller reports them). Returns seconds.
+    """
+    t0 = time.time()
+    for attempt in range(3):  # a click that Lab dropped while still busy: nothing started, click again
+        _click_run_all(page)
+        try:
+            page.wait_for_function(ANY_PROMPT_STARTED, timeout=RUN_ALL_START_S * 1000, polling=250)
             break
+        except Exception:
+            if attempt == 2:
+                raise TimeoutError(f"Run All Cells started no cell in 3 tries of {RUN_ALL_START_S} s "
+                                   "(menu click not taken, or the kernel never started)")
+    last, last_change = None, time.time()
+    while True:
+        prompts = page.evaluate(CODE_PROMPTS)
+        if prompts != last:
+            last, last_change = prompts, time.time()
+        busy = any("*" in p for p in prompts)
+        if not busy and page.query_selector(KERNEL_IDLE):
+            break
+        if time.time() - last_change > stall_s:
+            running = [i + 1 for i, p in enumerate(prompts) if "*" in p]
+            raise TimeoutError(f"Run All made no progress for {stall_s:.0f} s (code cell(s) {running} still running)")
         time.sleep(0.5)
-    else:
-        raise TimeoutError(f"Run All did not finish in {timeout_s:.0f} s")
-    # Widget views render asynchronously after the kernel is idle: let them settle.
-    page.wait_for_timeout(1500)
+    page.wait_for_function(WIDGETS_SETTLED, timeout=WIDGETS_S * 1000, polling=500)
     return time.time() - t0
 
 
@@ -159,7 +200,7 @@ def press_slider(page, n: int, k: int, key: str):
     return act
 
 
-def slider_latency(page, n: int, k: int, repeats: int = 3, timeout_s: float = 5) -> tuple[float | None, bool]:
+def slider_latency(page, n: int, k: int, repeats: int = 3, timeout_s: float = 20) -> tuple[float | None, bool]:
     """Median ms from a slider step (ArrowRight, then back and forth) to the redrawn picture.
 
     Returns (median or None, whether the drawing's bytes differ after the first step).
@@ -182,13 +223,28 @@ def slider_latency(page, n: int, k: int, repeats: int = 3, timeout_s: float = 5)
     return statistics.median(times), changed
 
 
+def bump_seed(page, n: int) -> bool:
+    """Add 1 to the panel's ``seed`` box, as a learner trying another seed would; False if none.
+
+    The same settings give the same run (seeded), so Run pressed again with unchanged widgets
+    redraws the same picture: a changed setting is what proves the button retrains.
+    """
+    box = page.locator(f"[data-gan-panel='{n}'] .widget-text:has(.widget-label:text-is('seed')) input").first
+    if not box.count():
+        return False
+    value = int(box.input_value() or 0)
+    box.fill(str(value + 1))
+    box.press("Enter")   # an IntText sends its value on Enter (or blur)
+    return True
+
+
 def click_button(page, n: int, label: str, timeout_s: float) -> tuple[float | None, bool]:
     """Click the panel's button ``label``; ms until a new picture and whether the drawing changed."""
     before = page.evaluate(CELL_DIGEST, n)
     button = page.locator(f"[data-gan-panel='{n}'] button.widget-button", has_text=label).first
     ms = wait_change(page, n, lambda: button.click(), timeout_s)
-    # Let a run that redraws several frames finish before comparing.
-    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle'",
-                           timeout=timeout_s * 1000)
+    # Let a run that redraws several frames finish before comparing: the kernel goes busy with
+    # the click's callback and back to idle when it is done.
+    page.wait_for_selector(KERNEL_IDLE, timeout=timeout_s * 1000)
     page.wait_for_timeout(500)
     return ms, page.evaluate(CELL_DIGEST, n) != before

@@ -151,7 +151,9 @@ def _cmd_train(name: str, extra: list[str]) -> int:
 def _cmd_bench(args) -> int:
     if args.what.startswith("fixes"):
         from . import fixes_bench
-        return fixes_bench.main({"fixes-toy": "toy", "fixes-mnist": "mnist"}.get(args.what, "table"))
+        return fixes_bench.main({"fixes-toy": "toy", "fixes-mnist": "mnist"}.get(args.what, "table"),
+                                seeds=args.seeds, ship=not args.no_ship, g_steps=args.g_steps,
+                                cpu_minutes=args.cpu_minutes)
     from . import bench
     return bench.main(args.what)
 
@@ -183,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     b = sp.add_parser("bench", help="print speed figures")
     b.add_argument("what", nargs="?", default="all", choices=["data", "train", "recipes", "all", "fixes", "fixes-toy", "fixes-mnist"],
                    help="fixes-toy / fixes-mnist run notebook 06's comparison; fixes prints its stored tables")
+    b.add_argument("--seeds", default=None, help="fixes-toy / fixes-mnist: comma-separated seeds (default 0,1,2 / 0,1)")
+    b.add_argument("--no-ship", action="store_true", help="fixes-mnist: do not copy the best run into data/pretrained")
+    b.add_argument("--g-steps", type=int, default=2000, help="fixes-mnist: G steps of the equal-steps comparison")
+    b.add_argument("--cpu-minutes", type=float, default=6.0, help="fixes-mnist: budget of the equal-CPU-time comparison")
     st = sp.add_parser("student", help="write learner versions of the notebooks")
     st.add_argument("--notebooks", default=str(Path(__file__).resolve().parents[1] / "notebooks"))
     st.add_argument("--out", default="student")

@@ -3,7 +3,9 @@
 penalty (Gulrajani et al. 2017) and the spectrally normalised GAN (Miyato et al. 2018), each
 with its paper's optimiser settings, plus the averaged generator of Yazici et al. (2019).
 
-A :class:`Fix` says what the critic's loss is, how it is kept Lipschitz, how many critic
+A :class:`Fix` says what the critic's loss is, how its Lipschitz constant is controlled (held
+near 1 by spectral norm, pulled towards 1 by the penalty, bounded by an unknown K by clipping),
+how many critic
 steps come before each G step and which optimiser runs it. ``critic_step`` and
 ``generator_step`` are the steps notebook 06 writes out by hand; :class:`FixRun` trains a
 pair on 2-D toy data (the benchmark and the notebook's control panel), and the MNIST recipe
@@ -29,7 +31,7 @@ class Fix:
     """One training game: critic loss, Lipschitz control, critic steps and optimiser."""
     name: str = "NS GAN"          # shown in tables and plots
     wasserstein: bool = False     # critic loss E[D(fake)] - E[D(real)] (True) or BCE on logits (False)
-    clip: float | None = None     # clamp critic weights to [-clip, clip] after each step (WGAN: 0.01)
+    clip: float | None = None     # clamp critic weights to [-clip, clip] after each step (WGAN: 0.01): a Lipschitz bound K, unknown, not 1
     gp_weight: float | None = None  # lambda of the gradient penalty (WGAN-GP: 10)
     spectral_norm: bool = False   # spectral normalisation of every critic layer (SN-GAN)
     n_critic: int = 1             # critic steps per G step (WGAN and WGAN-GP: 5)
@@ -64,7 +66,9 @@ def ns_gan(**changes) -> Fix:
 
 
 def wgan_clip(**changes) -> Fix:
-    """WGAN: clipping at 0.01, 5 critic steps, RMSprop 5e-5 (Arjovsky et al. 2017, Algorithm 1)."""
+    """WGAN: clipping at 0.01, 5 critic steps, RMSprop 5e-5 (Arjovsky et al. 2017, Algorithm 1).
+    Clipping bounds the critic's Lipschitz constant by some unknown K, not 1, so its
+    ``w_estimate`` is (at most) K times W1."""
     return Fix("WGAN (clip)", wasserstein=True, clip=0.01, n_critic=5, rmsprop=True,
                lr_D=5e-5, lr_G=5e-5).replace(**changes)
 
@@ -102,8 +106,9 @@ def make_optimizers(G: nn.Module, D: nn.Module, fix: Fix) -> tuple[torch.optim.O
 
 def critic_step(D: nn.Module, opt_D: torch.optim.Optimizer, x_real: torch.Tensor, x_fake: torch.Tensor,
                 fix: Fix, generator: torch.Generator | None = None) -> dict:
-    """One critic update; returns detached ``loss_D``, ``w_estimate`` (E[D(real)] - E[D(fake)])
-    and ``gp`` (0 without a penalty). x_real, x_fake: (N, ...); x_fake is detached here."""
+    """One critic update; returns detached ``loss_D``, ``w_estimate`` (E[D(real)] - E[D(fake)]:
+    near W1 for a near-optimal, near-1-Lipschitz critic, at most K times W1 for a clipped one,
+    no distance at all for the NS GAN's discriminator) and ``gp`` (0 without a penalty). x_real, x_fake: (N, ...); x_fake is detached here."""
     out_real, out_fake = D(x_real), D(x_fake.detach())              # (N, 1) each
     if fix.wasserstein:
         loss = wasserstein_critic_loss(out_real, out_fake)

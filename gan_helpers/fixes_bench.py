@@ -4,11 +4,14 @@ of :mod:`gan_helpers.fixes`, each with and without weight averaging (Yazici et a
 * the ring of 8 and the 5x5 grid (Metz et al. 2017; Srivastava et al. 2017): modes covered
   and high-quality share of 2,500 samples, mean and spread over seeds, at a fixed number of
   G updates (the papers' protocol);
-* MNIST: MNIST-FID (n=10,000) and digits covered at a fixed CPU-time budget per game, trained
-  by ``python -m gan_helpers train fixes`` (``recipes/fixes.py``) with the MLP GAN of notebook 03.
+* MNIST: MNIST-FID (n=10,000), confident share and digits covered, each game at its paper's
+  settings with the same critic (an MLP without dropout or batch norm), compared at an equal
+  number of G steps and at an equal CPU time, over seeds; trained by
+  ``python -m gan_helpers train fixes`` (``recipes/fixes.py``) with notebook 03's MLP G.
 
-Results go to ``data/fixes/results.json`` (one entry per run, written as each run ends, so a
-stopped benchmark resumes where it stopped) with a sample picture per run beside it.
+Results go to ``data/fixes/results.json`` (MNIST rows also one file per run in
+``data/fixes/mnist_runs/``, written as each run ends, so a stopped benchmark resumes where it
+stopped and seeds can run in parallel processes) with sample pictures beside it.
 """
 from __future__ import annotations
 
@@ -120,53 +123,96 @@ def markdown_toy_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def markdown_mnist_table(results: dict) -> str:
-    lines = ["| game | G | G steps | CPU minutes | MNIST-FID | digits covered | confident |",
-             "|---|---|---|---|---|---|---|"]
-    for r in results["mnist"]:
+REGIMES = ("steps", "cpu")  # equal G steps for every game, then equal CPU time
+
+
+def mnist_table(results: dict) -> list[dict]:
+    """One row per (regime, game, G): means and standard deviations over seeds."""
+    rows = []
+    names = [f.name for f in standard_fixes()]
+    keys = sorted({(r["regime"], r["fix"]) for r in results["mnist"]},
+                  key=lambda k: (REGIMES.index(k[0]), names.index(k[1]) if k[1] in names else 99))
+    for regime, fix in keys:
+        runs = [r for r in results["mnist"] if r["regime"] == regime and r["fix"] == fix]
         for which in ("raw", "averaged"):
-            m = r[which]
-            lines.append(f"| {r['fix']} | {which} | {r['steps']:,} | {r['cpu_minutes']:.1f} | {m['fid']:.1f} "
-                         f"| {m['covered']}/10 | {100 * m['confident']:.1f}% |")
+            rows.append({"regime": regime, "fix": fix, "G": which, "seeds": len(runs),
+                         "steps": _mean_sd([r["steps"] for r in runs]),
+                         "cpu_minutes": _mean_sd([r["cpu_seconds"] / 60 for r in runs]),
+                         "fid": _mean_sd([r[which]["fid"] for r in runs]),
+                         "confident": _mean_sd([100 * r[which]["confident"] for r in runs]),
+                         "covered": _mean_sd([r[which]["covered"] for r in runs])})
+    return rows
+
+
+def markdown_mnist_table(results: dict) -> str:
+    """The MNIST table (mean ± standard deviation over seeds) as markdown."""
+    lines = ["| compared at | game | G | seeds | G steps | CPU minutes | MNIST-FID | confident | digits |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    label = {"steps": "equal G steps", "cpu": "equal CPU time"}
+    for r in mnist_table(results):
+        (f, fsd), (c, csd) = r["fid"], r["confident"]
+        lines.append(f"| {label[r['regime']]} | {r['fix']} | {r['G']} | {r['seeds']} | {r['steps'][0]:,.0f} "
+                     f"| {r['cpu_minutes'][0]:.1f} | {f:.1f} ± {fsd:.1f} | {c:.1f}% ± {csd:.1f} "
+                     f"| {r['covered'][0]:.1f}/10 |")
     return "\n".join(lines)
 
 
 def slug(name: str) -> str:
     """'WGAN (clip)' -> 'wgan_clip' (file names)."""
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).replace("__", "_").strip("_")
+    out = "".join(c if c.isalnum() else "_" for c in name.lower())
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_")
 
 
-def run_mnist(cpu_minutes: float = 6.0, path: str | Path | None = None, threads: int = 1) -> dict:
-    """Train every game on MNIST for ``cpu_minutes`` of CPU time each (skips stored ones); the
-    checkpoints go to data/runs/fixes/<game>/ and a grid of 64 samples of each G to data/fixes/."""
-    from .checkpoints import pretrained_dir
-    from .plotting import save_grid
-    from .recipes import fixes as recipe
+def _rows_dir() -> Path:
+    return results_dir() / "mnist_runs"
+
+
+def collect_mnist(path: str | Path | None = None) -> dict:
+    """Rebuild results["mnist"] from the one-file-per-run rows in data/fixes/mnist_runs/ (so
+    several processes can run seeds side by side) and save it."""
     path = Path(path) if path else results_dir() / "results.json"
     results = load_results(path)
-    done = {(r["fix"], r["cpu_minutes"]) for r in results["mnist"]}
-    for fix in standard_fixes():
-        if (fix.name, cpu_minutes) in done:
-            continue
-        out = pretrained_dir().parent / "runs" / "fixes" / slug(fix.name) / recipe.FILENAME
-        cfg = recipe.config_for(fix, cpu_minutes=cpu_minutes, threads=threads, out=str(out))
-        res = recipe.train(cfg)
-        info = res.info
-        grids = {}
-        for which, file in (("averaged", res.files["main"]), ("raw", res.files["raw"])):
-            from .checkpoints import load_checkpoint
-            from .models.mlp import MLPGenerator
-            G = load_checkpoint(file, MLPGenerator)
-            images, _ = recipe.generate(G, 64, seed=0)
-            grid = results_dir() / f"mnist_{slug(fix.name)}_{which}.png"
-            save_grid(images, grid, nrow=8)
-            grids[which] = grid.name
-        results["mnist"].append({"fix": fix.name, "cpu_minutes": cpu_minutes, "steps": info["steps_run"],
-                                 "critic_steps": info["critic_steps"], "cpu_seconds": info["cpu_seconds"],
-                                 "wall_seconds": info["train_seconds"], "repeat": info["repeat"],
-                                 "checkpoint": str(out), "grids": grids, **info["metrics"]})
-        _save(results, path)
+    rows = [json.loads(f.read_text()) for f in sorted(_rows_dir().glob("*.json"))]
+    results["mnist"] = sorted(rows, key=lambda r: (REGIMES.index(r["regime"]), r["fix"], r["seed"]))
+    _save(results, path)
     return results
+
+
+def run_mnist(g_steps: int = 2000, cpu_minutes: float = 6.0, seeds=(0, 1), threads: int = 1) -> dict:
+    """Train every game on MNIST for ``g_steps`` G steps, then for ``cpu_minutes`` of CPU time,
+    once per seed (runs already stored are skipped). Checkpoints go to data/runs/fixes/, a row
+    per run to data/fixes/mnist_runs/, and a grid of 64 samples of seed 0's Gs to data/fixes/."""
+    from .checkpoints import load_checkpoint, pretrained_dir
+    from .models.mlp import MLPGenerator
+    from .plotting import save_grid
+    from .recipes import fixes as recipe
+    for regime in REGIMES:
+        for seed in seeds:
+            for fix in standard_fixes():
+                row_file = _rows_dir() / f"{regime}-{slug(fix.name)}-s{seed}.json"
+                if row_file.exists():
+                    continue
+                out = pretrained_dir().parent / "runs" / "fixes" / regime / f"{slug(fix.name)}-s{seed}" / recipe.RUN_FILENAME
+                budget = dict(steps=g_steps, cpu_minutes=None) if regime == "steps" else dict(cpu_minutes=cpu_minutes)
+                res = recipe.train(recipe.config_for(fix, seed=seed, threads=threads, out=str(out), **budget))
+                info, grids = res.info, {}
+                if seed == seeds[0]:
+                    for which, file in (("averaged", res.files["main"]), ("raw", res.files["raw"])):
+                        images, _ = recipe.generate(load_checkpoint(file, MLPGenerator), 64, seed=0)
+                        grid = results_dir() / f"mnist_{regime}_{slug(fix.name)}_{which}.png"
+                        save_grid(images, grid, nrow=8)
+                        grids[which] = grid.name
+                row = {"fix": fix.name, "regime": regime, "seed": seed, "g_steps": g_steps if regime == "steps" else None,
+                       "cpu_minutes": cpu_minutes if regime == "cpu" else None, "steps": info["steps_run"],
+                       "critic_steps": info["critic_steps"], "cpu_seconds": info["cpu_seconds"],
+                       "wall_seconds": info["train_seconds"], "repeat": info["repeat"],
+                       "checkpoint": str(out), "grids": grids, **info["metrics"]}
+                row_file.parent.mkdir(parents=True, exist_ok=True)
+                row_file.write_text(json.dumps(row, indent=1) + "\n")
+                collect_mnist()
+    return collect_mnist()
 
 
 def best_mnist(results: dict) -> tuple[dict, str]:
@@ -180,34 +226,53 @@ def best_mnist(results: dict) -> tuple[dict, str]:
 
 def ship_best(results: dict | None = None) -> Path:
     """Copy the best MNIST run's two checkpoints (averaged and raw G of that run) into
-    data/pretrained as fixes_G(.raw).safetensors and record their sha256."""
+    data/pretrained, named for the game (``mnist_mlp_<game>_G(_raw).safetensors``), record
+    their sha256 and drop an earlier shipped pair from another game."""
     import shutil
     from .checkpoints import pretrained_dir, record_sha256, sha256_of
     from .recipes import fixes as recipe
     results = results or load_results()
     row, which = best_mnist(results)
     src = Path(row["checkpoint"])
-    main = pretrained_dir() / recipe.FILENAME
+    name = recipe.shipped_filename(row["fix"])
+    main = pretrained_dir() / name
+    old = (results.get("shipped") or {}).get("file")
     for a, b in ((src, main), (src.with_name(src.stem + "_raw" + src.suffix),
                                main.with_name(main.stem + "_raw" + main.suffix))):
         if not a.exists():
             raise FileNotFoundError(f"{a} is missing: re-run `python -m gan_helpers bench fixes-mnist`")
         shutil.copyfile(a, b)
         record_sha256(b.name, sha256_of(b))
-    results["shipped"] = {"fix": row["fix"], "G": which, "repeat": row["repeat"]}
+    if old and old != name:
+        _forget_shipped(old)
+    results["shipped"] = {"fix": row["fix"], "G": which, "file": name, "regime": row["regime"],
+                          "seed": row["seed"], "repeat": row["repeat"]}
     _save(results, results_dir() / "results.json")
-    print(f"shipped {row['fix']} ({which} G is the best row): {main}")
+    print(f"shipped {row['fix']} ({which} G, {row['regime']} regime, seed {row['seed']}, is the best row): {main}")
     return main
 
 
-def main(part: str = "table", steps: int = 3000, seeds: str = "0,1,2", cpu_minutes: float = 6.0) -> int:
-    """``part``: 'toy' (run the 2-D sweep), 'mnist' (run the MNIST budget runs and ship the best),
+def _forget_shipped(name: str) -> None:
+    """Delete an earlier shipped pair and its SHA256SUMS lines."""
+    from .checkpoints import pretrained_dir
+    files = {name, name.replace(".safetensors", "_raw.safetensors")}
+    for f in files:
+        (pretrained_dir() / f).unlink(missing_ok=True)
+    sums = pretrained_dir() / "SHA256SUMS"
+    sums.write_text("".join(l + "\n" for l in sums.read_text().splitlines() if l.split()[-1:][0] not in files))
+
+
+def main(part: str = "table", steps: int = 3000, seeds: str | None = None, cpu_minutes: float = 6.0,
+         g_steps: int = 2000, ship: bool = True) -> int:
+    """``part``: 'toy' (run the 2-D sweep, seeds 0-2), 'mnist' (the MNIST runs at ``g_steps`` G
+    steps and at ``cpu_minutes``, seeds 0-1, then ship the best unless ``ship`` is False),
     'table' (print the stored tables)."""
     if part == "toy":
-        results = run_toy(steps, tuple(int(s) for s in seeds.split(",")))
+        results = run_toy(steps, tuple(int(s) for s in (seeds or "0,1,2").split(",")))
     elif part == "mnist":
-        results = run_mnist(cpu_minutes)
-        ship_best(results)
+        results = run_mnist(g_steps, cpu_minutes, tuple(int(s) for s in (seeds or "0,1").split(",")))
+        if ship:
+            ship_best(results)
     else:
         results = load_results()
     print(markdown_toy_table(results))

@@ -1,8 +1,19 @@
-"""Three ways to keep a critic (roughly) 1-Lipschitz, as the Wasserstein dual needs:
-weight clipping (Arjovsky, Chintala and Bottou 2017, "Wasserstein GAN"), the gradient
-penalty (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs") and spectral
-normalisation (Miyato et al. 2018, "Spectral Normalization for GANs"). Explained and
-compared in notebook 06, which writes the gradient penalty out by hand first.
+"""Three ways to control a critic's Lipschitz constant, as the Wasserstein dual needs. They
+differ in what they promise:
+
+* weight clipping (Arjovsky, Chintala and Bottou 2017, "Wasserstein GAN") bounds the constant
+  by some K that depends on the clipping value and the architecture and is not known, not by 1:
+  the critic's gap E[D(real)] - E[D(fake)] then estimates (at most) K times W1, a distance up to
+  an unknown scale, which is all G's gradient needs (the paper says so);
+* the gradient penalty (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs") is a
+  soft constraint: it pulls the gradient norm towards 1 at the sampled interpolates and
+  guarantees no bound anywhere else;
+* spectral normalisation (Miyato et al. 2018, "Spectral Normalization for GANs") divides each
+  weight by an estimate of its largest singular value, which bounds a critic of Linear layers
+  and 1-Lipschitz activations by about 1 (a convolution's own constant can be larger, see
+  ``spectral_normalise``).
+
+Explained and compared in notebook 06, which writes the gradient penalty out by hand first.
 """
 from __future__ import annotations
 
@@ -35,14 +46,23 @@ def per_sample_gradient_norms(D: nn.Module, x: torch.Tensor, create_graph: bool 
 def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor,
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """E[(||grad D(x_hat)||_2 - 1)^2] over interpolates x_hat (Gulrajani et al. 2017, eq. 3);
-    a scalar that back-propagates into D's weights. Multiply by lambda (10 in the paper)."""
+    a scalar that back-propagates into D's weights. Multiply by lambda (10 in the paper).
+    A soft constraint: it pulls the norm towards 1 where x_hat falls, not a bound everywhere."""
     norms = per_sample_gradient_norms(D, interpolates(x_real, x_fake, generator), create_graph=True)
     return ((norms - 1) ** 2).mean()
 
 
 @torch.no_grad()
 def clip_weights_(D: nn.Module, c: float) -> nn.Module:
-    """Clamp every parameter of D into [-c, c] in place (Arjovsky et al. 2017 use c = 0.01)."""
+    """Clamp every parameter of D into [-c, c] in place (Arjovsky et al. 2017 use c = 0.01).
+
+    This does not make D 1-Lipschitz. Bounded entries bound each layer's norm (sigma(W) <=
+    ||W||_F <= c sqrt(entries)), so D is K-Lipschitz for some K fixed by c and the architecture,
+    whose actual value is not known: notebook 06's toy critic (2 -> 128 -> 128 -> 128 -> 1, leaky
+    ReLU) at c = 0.01 has K <= 0.03 by that bound, far from 1. The critic's gap then estimates (at
+    most) K times W1. Arjovsky et al. note that the scale does not matter for G's gradient
+    direction; it does mean the printed estimate is not W1 itself and cannot be compared across
+    critics or values of c."""
     if not c > 0:
         raise ValueError(f"the clipping bound must be positive, got {c!r}")
     for p in D.parameters():
@@ -53,7 +73,12 @@ def clip_weights_(D: nn.Module, c: float) -> nn.Module:
 def spectral_normalise(D: nn.Module) -> nn.Module:
     """Wrap every Linear and Conv layer of D with ``torch.nn.utils.parametrizations.spectral_norm``:
     each weight is divided by its largest singular value (estimated by one power iteration per
-    forward pass), so each layer is 1-Lipschitz and, with 1-Lipschitz activations, so is D."""
+    forward pass, so the bound holds once the estimate has converged over a few passes). A Linear
+    layer is then 1-Lipschitz, and a D of Linear layers with 1-Lipschitz activations is at most
+    1-Lipschitz (a product of per-layer bounds, usually loose). For a convolution torch
+    normalises the weight reshaped to (out, in*k*k), which is not the convolution's own operator
+    norm: that can be larger (about 2 for random 3x3 and 5x5 kernels), so a convolutional
+    critic's bound is some K above 1, not 1."""
     from torch.nn.utils.parametrizations import spectral_norm
     layers = [m for m in D.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
     if not layers:
@@ -65,5 +90,6 @@ def spectral_normalise(D: nn.Module) -> nn.Module:
 
 
 def top_singular_value(W: torch.Tensor) -> float:
-    """The largest singular value of a weight (a conv weight is read as out x (in*k*k))."""
+    """The largest singular value of a weight, exactly (an SVD; a conv weight is read as
+    out x (in*k*k), as spectral normalisation reads it). Power iteration estimates this number."""
     return float(torch.linalg.matrix_norm(W.detach().flatten(1), ord=2))

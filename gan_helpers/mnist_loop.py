@@ -54,14 +54,49 @@ def sample_inputs(G: nn.Module, n: int, device, n_classes: int | None, rng: torc
     return draw
 
 
+def save_state(path, step: int, seconds: float, G, D, opt_G, opt_D, ema, hist, rng) -> None:
+    """Write everything :func:`fit` needs to go on from ``step`` (atomically: a crash while
+    writing leaves the previous state intact)."""
+    from pathlib import Path
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = dict(step=step, seconds=seconds, G=G.state_dict(), D=D.state_dict(),
+                 opt_G=opt_G.state_dict(), opt_D=opt_D.state_dict(),
+                 ema=None if ema is None else (ema.model.state_dict(), ema.updates),
+                 hist=dict(hist.values), rng=rng.get_state(), torch_rng=torch.get_rng_state())
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def load_state(path, G, D, opt_G, opt_D, ema, hist, rng) -> tuple[int, float]:
+    """Restore a state written by :func:`save_state`; returns (step, seconds so far)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        G.load_state_dict(state["G"]), D.load_state_dict(state["D"])
+    except Exception as err:  # a truncated file or a state from other networks
+        raise ValueError(f"cannot resume from {path}: {err}. Delete it to start afresh.") from None
+    opt_G.load_state_dict(state["opt_G"]), opt_D.load_state_dict(state["opt_D"])
+    if ema is not None and state["ema"] is not None:
+        ema.model.load_state_dict(state["ema"][0])
+        ema.updates = state["ema"][1]
+    for k, v in state["hist"].items():
+        hist.values[k].extend(v)
+    rng.set_state(state["rng"]), torch.set_rng_state(state["torch_rng"])
+    return state["step"], state["seconds"]
+
+
 def fit(G: nn.Module, D: nn.Module, sched: GANSchedule, x_all: torch.Tensor, rng: torch.Generator,
         y_all: torch.Tensor | None = None, n_classes: int | None = None, evaluate=None,
-        log_window: int = 100) -> tuple[History, EMA | None, float]:
+        log_window: int = 100, state_path=None, state_every: int = 500) -> tuple[History, EMA | None, float]:
     """Train G and D for ``sched.steps`` steps; returns (history, EMA of G or None, seconds).
 
     x_all: (N, 1, 28, 28) in [-1, 1] on the training device; ``rng`` orders the batches. With
     labels ``y_all`` (N,) and ``n_classes`` the game is conditional (Mirza and Osindero 2014).
     ``evaluate(step, G, ema)`` is called every ``sched.eval_every`` steps (for progress logs).
+    With ``state_path`` the whole training state is saved there every ``state_every`` steps
+    and a run finding the file goes on from it (the batch order after a resume differs
+    from an uninterrupted run's: the data order restarts from the saved generator state).
     """
     check_schedule(sched)
     conditional = y_all is not None
@@ -74,10 +109,16 @@ def fit(G: nn.Module, D: nn.Module, sched: GANSchedule, x_all: torch.Tensor, rng
     tensors = (x_all, y_all) if conditional else (x_all,)
     draw = sample_inputs(G, sched.batch_size, device, n_classes if conditional else None)
     hist = History()
-    t0 = time.perf_counter()
+    start, done_before = 0, 0.0
+    if state_path is not None:
+        from pathlib import Path
+        if Path(state_path).exists():
+            start, done_before = load_state(state_path, G, D, opt_G, opt_D, ema, hist, rng)
+            print(f"resumed from {state_path} at step {start}", flush=True)
+    t0 = time.perf_counter() - done_before
     G.train(), D.train()
     for step, batch in enumerate(steps(lambda: batches(*tensors, batch_size=sched.batch_size, generator=rng),
-                                       sched.steps), start=1):
+                                       max(sched.steps - start, 0)), start=start + 1):
         x_real, y_real = batch if conditional else (batch, None)
         z, *y = draw()
         y_fake = y[0] if conditional else None       # labels the fakes are asked to show
@@ -95,6 +136,8 @@ def fit(G: nn.Module, D: nn.Module, sched: GANSchedule, x_all: torch.Tensor, rng
         if evaluate is not None and sched.eval_every and step % sched.eval_every == 0 and step < sched.steps:
             evaluate(step, G, ema)
             G.train()
+        if state_path is not None and state_every and step % state_every == 0 and step < sched.steps:
+            save_state(state_path, step, time.perf_counter() - t0, G, D, opt_G, opt_D, ema, hist, rng)
     return hist, ema, time.perf_counter() - t0
 
 
@@ -131,6 +174,7 @@ class MNISTGANConfig(GANSchedule):
     threads: int | None = None  # torch CPU threads (None: torch's default)
     eval_n: int = 10000        # samples for MNIST-FID and the other scores (0: skip the evaluation)
     out: str | None = None     # checkpoint path (None: a new folder data/runs/<recipe>-<time>/)
+    resume: str | None = None  # training-state file: saved every 500 steps, resumed from when present
     ship: bool = False         # write into data/pretrained and SHA256SUMS (the shipped files)
 
 
@@ -170,7 +214,8 @@ def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, build, generat
             avg = averaged_generator(ema, G_now, device, n_classes)
             print(f"  eval at step {step}: EMA G {format_report(score(avg))}", flush=True)
 
-    hist, ema, seconds = fit(G, D, cfg, x_all, rng, y_all if n_classes else None, n_classes, evaluate=progress)
+    hist, ema, seconds = fit(G, D, cfg, x_all, rng, y_all if n_classes else None, n_classes, evaluate=progress,
+                             state_path=cfg.resume)
     G.eval()
     final = averaged_generator(ema, G, device, n_classes) if ema is not None else G
     info = run_info(cfg, recipe, device, seconds, steps=cfg.steps,

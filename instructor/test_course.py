@@ -7,7 +7,10 @@ fresh course folder, then three learners hand in
   * ``wrong`` - only for the notebook of WRONG_ANSWERS: the solutions with one known wrong
     answer: that exercise's check scores zero, the others full, and the feedback nbgrader
     writes carries the check's teaching message.
-``nbgrader autograde`` runs with GAN_SMOKE=1 (no long training). The exercises and their
+``nbgrader autograde`` runs with GAN_SMOKE=1 (no long training). The ``stub`` learner's autograded
+notebook is also the learner-version run (instructor/learner_run.py): every non-exercise cell
+ran cleanly with the stubs in place, and nbgrader's release has the same code as ``make student``'s
+learner version. The exercises and their
 points are read from the notebooks' nbgrader metadata, never hard-coded, so exercises added
 to the notebooks are graded too. Each autograde is timed (target under 2 minutes).
 """
@@ -24,6 +27,8 @@ from pathlib import Path
 import pytest
 
 from instructor.build_course import ROOT, assignments, db_url, exercises, nbgrader, write_config
+from instructor.learner_run import code_sources
+from instructor.learner_run import problems as learner_problems
 
 AUTOGRADE_TARGET_S = 120
 # A wrong answer each check is known to catch: solution cell grade_id -> (body that replaces
@@ -127,6 +132,18 @@ def test_class_autograded(src, course):
     for e in exs:
         if e.kind == "manual" and not g[e.grade_id][2]:
             problems.append(f"sol: written answer {e.grade_id} is not flagged for manual grading")
+
+    # The learner version run top to bottom with the stubs (what tests/test_student_run.py did
+    # in the unit run until issue 26): judged on the notebook autograde executed.
+    import nbformat
+
+    from gan_helpers.student import make_student_version
+    ran = nbformat.read(str(course / "autograded" / "stub" / name / src.name), as_version=4)
+    problems += [f"stub run: {p}" for p in learner_problems(ran)]
+    mine = nbformat.read(str(make_student_version(src, course / "make_student" / src.name)), as_version=4)
+    released = nbformat.read(str(course / "release" / name / src.name), as_version=4)
+    if code_sources(mine) != code_sources(released):
+        problems.append("make student's learner version and nbgrader's release differ in their code cells")
 
     g = grades(course, name, "stub", exs)
     for e in auto:

@@ -1,5 +1,5 @@
 """Notebook 04 exercise checks: pass the solution, fail the stub and plausible wrong answers with
-a message that teaches. The learner version's smoke run is in test_student_run.py (every notebook)."""
+a message that teaches. The learner version's smoke run is in instructor/learner_run.py (make course-test, every notebook)."""
 import os
 from pathlib import Path
 

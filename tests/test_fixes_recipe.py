@@ -29,15 +29,32 @@ def test_a_run_repeats_bitwise_from_its_recorded_steps(tmp_path, mnist_mirror, m
         recipe.train(recipe.config_for(wgan_gp(), cpu_minutes=0.0, **TINY))
 
 
+def test_every_game_trains_the_same_plain_critic():
+    """No dropout and no batch norm in any game's critic (the papers' critics have neither):
+    only the loss, the Lipschitz control and the optimiser differ between the games."""
+    for fix in standard_fixes():
+        _, D = recipe.build(recipe.config_for(fix))
+        assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in D.modules()), fix.name
+        assert all(m.p == 0 for m in D.modules() if isinstance(m, torch.nn.Dropout)), fix.name
+
+
 def test_shipped_model_is_the_best_row_of_the_table():
     results = load_results()
-    assert {r["fix"] for r in results["mnist"]} == {f.name for f in standard_fixes()}
+    games = {f.name for f in standard_fixes()}
+    for regime in ("steps", "cpu"):                               # equal G steps, equal CPU time
+        runs = [r for r in results["mnist"] if r["regime"] == regime]
+        assert {r["fix"] for r in runs} == games
+        assert all(len({r["seed"] for r in runs if r["fix"] == g}) >= 2 for g in games)
+    steps_rows = [r for r in results["mnist"] if r["regime"] == "steps"]
+    assert len({r["steps"] for r in steps_rows}) == 1            # the same G steps for every game
     assert len(results["toy"]) == 4 * 2 * 3                      # 4 games x ring and grid x 3 seeds
     row, which = best_mnist(results)
-    assert results["shipped"] == {"fix": row["fix"], "G": which, "repeat": row["repeat"]}
+    shipped = results["shipped"]
+    assert (shipped["fix"], shipped["G"], shipped["regime"], shipped["seed"]) == (row["fix"], which, row["regime"], row["seed"])
+    assert shipped["file"] == recipe.shipped_filename(row["fix"]) and "fixes" not in shipped["file"]
     G = recipe.load_pretrained(raw=which == "raw")               # sha256 checked on load
     meta = G.checkpoint_extra
     assert meta["game"] == row["fix"] and meta["steps_run"] == row["steps"]
-    assert meta["metrics" if which == "averaged" else "metrics"]["fid"] == pytest.approx(row[which]["fid"])
+    assert meta["metrics"]["fid"] == pytest.approx(row[which]["fid"])
     images, _ = recipe.generate(G, 16, seed=0)
     assert images.shape == (16, 1, 28, 28) and torch.isfinite(images).all()

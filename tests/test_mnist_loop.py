@@ -121,3 +121,27 @@ def test_generate_unconditional_rejects_bad_n():
         mnist_loop.generate_unconditional(G, 0)
     x, labels = mnist_loop.generate_unconditional(G, 3, seed=1)
     assert x.shape == (3, 1, 28, 28) and labels is None
+
+
+def test_fit_resumes_from_its_saved_state(tmp_path):
+    """A run stopped after its state was saved goes on from there: the step count, the
+    history and the weight average continue instead of starting afresh."""
+    from gan_helpers.mnist_loop import GANSchedule, fit
+    from gan_helpers.models import infogan
+
+    def run(steps):
+        torch.manual_seed(0)
+        G, D = infogan.Generator(8, 4, 16), infogan.Discriminator(4, 16)
+        x = torch.rand(64, 1, 28, 28) * 2 - 1
+        hist, ema, _ = fit(G, D, GANSchedule(steps=steps, batch_size=16, log_every=0), x,
+                           torch.Generator().manual_seed(0), state_path=tmp_path / "state.pt", state_every=3)
+        return G, hist, ema
+
+    G1, h1, e1 = run(7)                       # saves at steps 3 and 6
+    assert (tmp_path / "state.pt").exists() and len(h1) == 7
+    G2, h2, e2 = run(10)                      # resumes at step 6, runs 7..10
+    assert len(h2) == 10 and e2.updates == 10
+    assert h2["loss_D"][:6] == h1["loss_D"][:6]
+    (tmp_path / "state.pt").write_bytes(b"not a state")
+    with pytest.raises(ValueError, match="cannot resume"):
+        run(12)

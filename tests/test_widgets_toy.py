@@ -167,3 +167,14 @@ def test_panel_view_arrangement():
     assert len(ax_s.images) == 1 and len(ax_z.lines) == 2 * 13
     with pytest.raises(ValueError, match="arrangement"):
         ToyView(live=False, arrangement="grid")
+
+
+def test_panel_says_its_sliders_set_the_next_run():
+    """Issue 26: the sliders redraw nothing until Run; the panel says so beside them."""
+    p = small_panel()
+    controls = p.ui.children[0].children[0]
+    assert p.hint in controls.children and "press <b>Run</b>" in p.hint.value
+    assert controls.children.index(p.hint) == controls.children.index(p.button) - 1
+    before = p.png
+    p.width.value = 32                                   # a slider step: same picture
+    assert p.png == before

@@ -53,3 +53,54 @@ def test_game_panel_refuses_bad_steps():
     panel.steps.value = 101
     panel._on_click(None)                             # a click shows the message instead of a traceback
     assert "Cannot run" in panel.summary.value
+
+
+def _png_size(png: bytes):
+    import io
+
+    from PIL import Image
+    return Image.open(io.BytesIO(png)).size
+
+
+def test_pictures_are_shown_at_their_own_size():
+    """Issue 26: in the panels' HBox a picture stretched to the row's height (259x223 drawn
+    259x260); each Image now has the PNG's width, auto height and does not stretch."""
+    p, g = DistancePanel(), GamePanel([ring()], steps=3)
+    for image in (p.image_x, p.image, g.image):
+        w, h = _png_size(image.value)
+        assert image.layout.width == f"{w}px" and image.layout.height == "auto"
+        assert image.layout.align_self == "flex-start"
+
+
+def test_distance_panel_updates_its_lines_instead_of_redrawing_them():
+    p = DistancePanel(theta=0.5, sigma=0.1)
+    lines = (list(p.ax_x.lines), list(p.ax_d.lines), list(p.ax_g.lines))
+    p.theta.value = 1.5
+    p.sigma.value = 0.2
+    p.sigma.value = 0.1                                  # back: the curves come from the cache
+    assert (list(p.ax_x.lines), list(p.ax_d.lines), list(p.ax_g.lines)) == lines
+    assert sorted(p._curves_cache) == [0.1, 0.2]
+    x, y = p.line_q.get_data()
+    assert abs(x[y.argmax()] - 1.5) < 0.05               # G's bump sits at theta
+    assert p.ax_x.get_title() == "θ = 1.50"
+
+
+def test_blitted_pictures_match_a_full_render():
+    """The fast path (cached axes + changing lines) shows what drawing every artist shows."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    p = DistancePanel(theta=0.5, sigma=0.1)
+    for theta, sigma in [(2.0, 0.1), (2.0, 0.35), (0.3, 0.35)]:
+        p.theta.value, p.sigma.value = theta, sigma
+        for fig, png in [(p.fig_x, p.image_x.value), (p.fig, p.image.value)]:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=fig.dpi)
+            fast, full = pixels(png), pixels(buf.getvalue())
+            assert fast.shape == full.shape
+            assert (np.abs(fast - full).sum(axis=-1) > 30).mean() < 0.002, (theta, sigma)

@@ -27,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from ..mnist_loop import MNISTGANConfig, generate_unconditional, load_shipped_generator, train_recipe
 from ..models.blocks import weights_init
-from ..models.dcgan import Discriminator, Generator
+from ..models import dcgan, infogan
 
 FILENAME = "dcgan_G.safetensors"          # the averaged G
 RAW_FILENAME = "dcgan_G_raw.safetensors"  # the last training iterate
@@ -40,15 +41,25 @@ RAW_FILENAME = "dcgan_G_raw.safetensors"  # the last training iterate
 class Config(MNISTGANConfig):
     steps: int = 12000         # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128)
     latent_dim: int = 64       # size of z; MNIST needs far fewer than the paper's 100
-    g_channels: int = 32       # G's base width c: 4c-2c-1 maps (64: the same FID after 2,000 steps, 1.6x the time)
-    d_channels: int = 64       # D's base width c: c-2c-1 maps
-    d_batch_norm: bool = True  # batch norm in D's hidden layer (guideline 2)
+    fc_units: int | None = None  # None: the small all-conv pair (shipped); 1024: the InfoGAN-shaped pair
+    g_channels: int = 32       # G's base width c (small pair: 4c-2c-1 maps; InfoGAN shape, c = 64: 2c-c-1)
+    d_channels: int = 64       # D's base width c: c-2c maps, then the FC layer or a 7x7 conv
+    d_batch_norm: bool = True  # batch norm in D's hidden layers (guideline 2; the small pair only)
     log_every: int = 500
 
 
-def build(cfg: Config) -> tuple[Generator, Discriminator]:
-    """G and D with the sizes in ``cfg``, initialised from N(0, 0.02) as in the paper."""
-    G, D = Generator(cfg.latent_dim, cfg.g_channels), Discriminator(cfg.d_channels, batch_norm=cfg.d_batch_norm)
+def build(cfg: Config) -> tuple[nn.Module, nn.Module]:
+    """G and D with the sizes in ``cfg``, initialised from N(0, 0.02) as in the paper: the
+    InfoGAN-shaped pair (``models.infogan``) unless ``cfg.fc_units`` is None, then the small
+    all-convolutional pair (``models.dcgan``)."""
+    if cfg.fc_units is None:
+        G = dcgan.Generator(cfg.latent_dim, cfg.g_channels)
+        D = dcgan.Discriminator(cfg.d_channels, batch_norm=cfg.d_batch_norm)
+    else:
+        if not cfg.d_batch_norm:
+            raise ValueError("d_batch_norm=False is a switch of the small pair only (set fc_units None)")
+        G = infogan.Generator(cfg.latent_dim, cfg.g_channels, cfg.fc_units)
+        D = infogan.Discriminator(cfg.d_channels, cfg.fc_units)
     return G.apply(weights_init), D.apply(weights_init)
 
 
@@ -57,10 +68,10 @@ def train(cfg: Config):
     return train_recipe(cfg, "dcgan", FILENAME, build, generate)
 
 
-def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> Generator:
-    """The shipped generator (sha256 checked), in eval mode on ``device`` (``raw``: the last
-    iterate instead of the weight average)."""
-    return load_shipped_generator(Generator, FILENAME, RAW_FILENAME, device, raw)
+def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> dcgan.Generator:
+    """The shipped generator (the small all-convolutional G, sha256 checked), in eval mode on
+    ``device`` (``raw``: the last iterate instead of the weight average)."""
+    return load_shipped_generator(dcgan.Generator, FILENAME, RAW_FILENAME, device, raw)
 
 
 # generate(G, n, seed=0, device="cpu") -> (images (n, 1, 28, 28) in [-1, 1], None), z ~ N(0, I) from seed

@@ -1,13 +1,19 @@
 """Recipe behind notebook 06's MNIST comparison and its shipped model: one of the four games
 of :mod:`gan_helpers.fixes` (non-saturating GAN, WGAN with clipping, WGAN-GP, SN-GAN) trained on
-MNIST with notebook 03's MLP GAN (the vanilla recipe's sizes) for a fixed CPU-time budget, with
-an average of G's weights (Yazici et al. 2019).
+MNIST with notebook 03's MLP generator for a number of G steps or a CPU-time budget, with an
+average of G's weights (Yazici et al. 2019).
+
+The critic is an MLP with neither dropout nor batch norm, whatever the game: the papers'
+critics have neither (Arjovsky et al. 2017's MLP critic; Gulrajani et al. 2017 drop batch norm
+because the penalty is per sample; Miyato et al. 2018's critics), and dropout would make
+the critic a random function, which weakens what the penalty constrains and lifts the
+spectral-norm bound. Only the game's loss, Lipschitz control and optimiser differ.
 
 The game is spelled out by its fields (no names to look up), e.g. WGAN-GP:
 ``python -m gan_helpers train fixes --wasserstein true --gp-weight 10 --n-critic 5 --lr-D 1e-4
 --lr-G 1e-4 --beta1 0 --beta2 0.9 --cpu-minutes 6 --threads 1``. A budgeted run records the G
 steps it reached; the same command with ``--steps N --cpu-minutes none`` repeats it exactly.
-``python -m gan_helpers bench fixes mnist`` runs all four (``gan_helpers.fixes_bench``).
+``python -m gan_helpers bench fixes-mnist`` runs all four (``gan_helpers.fixes_bench``).
 """
 from __future__ import annotations
 
@@ -23,7 +29,15 @@ from ..models.mlp import MLPDiscriminator, MLPGenerator
 from ..training import EMA, History, steps as repeat_steps
 from .vanilla import parse_sizes
 
-FILENAME = "fixes_G.safetensors"   # the shipped one: the best row of notebook 06's MNIST table
+RUN_FILENAME = "mlp_G.safetensors"  # the averaged G of a run outside data/pretrained
+
+
+def shipped_filename(game: str) -> str:
+    """The shipped file of a game's MNIST G: 'WGAN-GP' -> 'mnist_mlp_wgan_gp_G.safetensors'."""
+    slug = "".join(c if c.isalnum() else "_" for c in game.lower())
+    while "__" in slug:
+        slug = slug.replace("__", "_")
+    return f"mnist_mlp_{slug.strip('_')}_G.safetensors"
 
 
 @dataclass
@@ -40,8 +54,8 @@ class Config(MNISTGANConfig):
     beta2: float = 0.999         # Adam beta2 (WGAN-GP: 0.9)
     latent_dim: int = 64         # size of z (as notebook 03)
     g_hidden: str = "256,512,1024"  # G's hidden sizes (Linear-BatchNorm-LeakyReLU)
-    d_hidden: str = "512,256"    # D's hidden sizes (Linear-LeakyReLU-Dropout; no batch norm, so GP is per sample)
-    dropout: float = 0.3         # in D, as notebook 03
+    d_hidden: str = "512,256"    # D's hidden sizes (Linear-LeakyReLU; no batch norm, so GP is per sample)
+    dropout: float = 0.0         # in D: none, as the papers' critics (notebook 03's D has 0.3)
     log_every: int = 2000
 
 
@@ -108,7 +122,7 @@ def train(cfg: Config):
     fix_of(cfg)  # checks the game's fields before any work
     if cfg.cpu_minutes is not None and not cfg.cpu_minutes > 0:
         raise ValueError(f"cpu_minutes must be positive or none, got {cfg.cpu_minutes}")
-    path = output_path(cfg, "fixes", FILENAME)
+    path = output_path(cfg, "fixes", shipped_filename(cfg.game) if cfg.ship else RUN_FILENAME)
     torch.manual_seed(cfg.seed)
     G, D = build(cfg)
     device, rng = prepare(cfg)
@@ -139,9 +153,16 @@ def train(cfg: Config):
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> MLPGenerator:
-    """The shipped best model of notebook 06's MNIST table (sha256 checked), eval mode."""
+    """The shipped best model of notebook 06's MNIST table (its file is named for its game and
+    recorded in data/fixes/results.json; sha256 checked), eval mode."""
     from ..checkpoints import load_pretrained as load
-    return load(FILENAME.replace(".safetensors", "_raw.safetensors") if raw else FILENAME, MLPGenerator,
+    from ..fixes_bench import load_results
+    shipped = load_results().get("shipped")
+    if not shipped or "file" not in shipped:
+        raise FileNotFoundError("no shipped model recorded in data/fixes/results.json: run "
+                                "`python -m gan_helpers bench fixes-mnist`")
+    name = shipped["file"]
+    return load(name.replace(".safetensors", "_raw.safetensors") if raw else name, MLPGenerator,
                 map_location=device)
 
 

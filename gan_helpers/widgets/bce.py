@@ -1,121 +1,30 @@
-"""Panels and figures of notebook 01 (binary cross-entropy and the GAN value function,
-Goodfellow et al. 2014; the non-saturating generator loss, Goodfellow 2016).
+"""Notebook 01's BCE panel and generator-loss figure (binary cross-entropy and the GAN value
+function, Goodfellow et al. 2014; the non-saturating generator loss, Goodfellow 2016).
 
 * :class:`BCEPanel`: sliders for the prediction p = D(x) and the label y; shows the two BCE
   terms, the loss and its gradient (the tangent) on the curves, live.
 * :func:`plot_generator_losses`: saturating vs non-saturating generator loss and their gradients.
-* :class:`OptimalDPanel`: sliders for the generator's mean and spread; shows p_data, p_g,
-  D*(x) and V(D*, G) = -log 4 + 2 JSD.
+* :class:`OptimalDPanel` (the notebook's third tool) lives in :mod:`.optimal_d` and is
+  importable from here too.
 
 Every panel computes its state in a plain method (``compute``/``refresh``) and keeps it in
-attributes, so tests can set a slider's ``.value`` and assert on the result.
-
-Speed (issue 12: slider step to redrawn picture under 300 ms on 2 CPU cores): each panel
-keeps one off-screen figure whose artists are made once and then only get new data; the
-layout is computed once and then frozen; the picture is one PNG of about 900 x 280 pixels
-rendered by Agg and pushed to the cell's output by display id (no pyplot, no tight bbox,
-no second draw); :class:`OptimalDPanel` caches its sweep of V(D*, G) per generator std.
+attributes, so tests can set a slider's ``.value`` and assert on the result. The fast
+redraw (artists updated in place, blitted onto a cached background) is
+:class:`gan_helpers.widgets.figure_panel.FigurePanel`.
 """
 from __future__ import annotations
-
-import io
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from ..theory import LOG4, BCEPoint, Gaussian1D, OptimalDState, bce_point, generator_loss_curves, optimal_d_state
-
-_STYLE = {"description_width": "150px"}
-_LAYOUT = W.Layout(width="460px")
-
-
-class _Panel:
-    """Shared plumbing: sliders in ``ui``, one off-screen figure (``fig``) drawn by ``refresh()``.
-
-    The figure exists from the start (``figure=False``: none at all, for quick state-only use);
-    displaying the panel (as a cell's last line) shows the sliders and, below them, the figure
-    as a plain PNG image that every slider change replaces by display id. The image stays in
-    the saved notebook, so the notebook reads well before it is run (and on GitHub).
-
-    Rendering is blitted: the first :meth:`png` runs the constrained layout once and freezes it;
-    from then on everything that does not change with the sliders (axes, ticks, labels: most
-    of the text, which is most of the drawing time) is drawn once into a cached background,
-    and each picture is that background plus the panel's ``_art.dynamic`` artists. The
-    background is redrawn only when ``_art.background_key()`` changes (e.g. new axis limits).
-    """
-    _ncols, _figsize, _dpi = 2, (11, 3.4), 80
-
-    def _init_figure(self, figure: bool) -> None:
-        self._handle = None
-        self._frozen = False
-        self._background = self._background_key = None
-        self.background_draws = 0  # how often the static part was redrawn (tests read it)
-        if figure:
-            self._fig = Figure(figsize=self._figsize, dpi=self._dpi, layout="constrained")
-            FigureCanvasAgg(self._fig)
-            self._axes = list(self._fig.subplots(1, self._ncols))
-        else:
-            self._fig, self._axes = None, []
-
-    @property
-    def fig(self) -> Figure | None:
-        return self._fig
-
-    def png(self) -> bytes:
-        """PNG bytes of the figure as it is now."""
-        if self._fig is None:
-            raise ValueError("this panel was made with figure=False: it has no picture")
-        fig, canvas = self._fig, self._fig.canvas
-        if not self._frozen:
-            # One full draw lays the figure out with every artist in place; keep those axes
-            # positions from now on, and leave the changing artists out of the background.
-            canvas.draw()
-            fig.set_layout_engine("none")
-            for a in self._art.dynamic:
-                a.set_animated(True)
-            self._frozen = True
-        key = self._art.background_key()
-        if self._background is None or key != self._background_key:
-            canvas.draw()  # not saving: animated artists are left out
-            self._background, self._background_key = canvas.copy_from_bbox(fig.bbox), key
-            self.background_draws += 1
-        else:
-            canvas.restore_region(self._background)
-        for a in self._art.dynamic:
-            fig.draw_artist(a)
-        from PIL import Image
-
-        buf = io.BytesIO()
-        w, h = canvas.get_width_height()
-        Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-            buf, format="PNG", compress_level=1)
-        return buf.getvalue()
-
-    def _ipython_display_(self) -> None:
-        """Display the sliders, then the figure below them as an image updated in place."""
-        from IPython.display import Image, display
-
-        display(self.ui)
-        if self._fig is not None:
-            self._handle = display(Image(data=self.png()), display_id=True)
-
-    def _on_change(self, _change) -> None:
-        self.refresh()
-
-    def _redraw(self) -> None:
-        """After the artists got new data: replace the shown image (if the panel is shown)."""
-        if self._handle is not None:
-            from IPython.display import Image
-
-            self._handle.update(Image(data=self.png()))
+from ..theory import BCEPoint, bce_point, generator_loss_curves
+from .figure_panel import STYLE, FigurePanel, slider_layout
 
 
 # --------------------------------------------------------------------------- BCE panel
-class BCEPanel(_Panel):
+class BCEPanel(FigurePanel):
     """Sliders for p = D(x) and the label y; after every change ``state`` (a
     :class:`gan_helpers.theory.BCEPoint`), ``loss`` and ``grad`` (dL/dp) hold the new values.
 
@@ -127,9 +36,9 @@ class BCEPanel(_Panel):
         # Bounds keep p away from 0 and 1, where the loss and dL/dp are infinite. One redraw
         # takes tens of ms, so the picture may follow a drag (continuous_update).
         self.p = W.FloatSlider(value=p, min=0.01, max=0.99, step=0.01, description="p = D(x)",
-                               style=_STYLE, layout=_LAYOUT, continuous_update=True)
+                               style=STYLE, layout=slider_layout(), continuous_update=True)
         self.y = W.FloatSlider(value=y, min=0.0, max=1.0, step=0.05, description="label y (1 real, 0 fake)",
-                               style=_STYLE, layout=_LAYOUT)
+                               style=STYLE, layout=slider_layout())
         self.readout = W.HTML()
         self._init_figure(figure)
         self._art = BCEArtists(self._axes) if figure else None
@@ -258,122 +167,6 @@ def plot_generator_losses(lo: float = -8.0, hi: float = 8.0, n: int = 401, axes=
     return fig
 
 
-# --------------------------------------------------------------------------- optimal discriminator
-class OptimalDPanel(_Panel):
-    """Sliders for the generator's mean and standard deviation against a fixed p_data.
+from .optimal_d import OptimalDArtists, OptimalDPanel  # noqa: E402  (notebook 01 imports it from here)
 
-    After every change ``state`` (a :class:`gan_helpers.theory.OptimalDState`), ``jsd`` and
-    ``value`` hold the new values; ``mean_sweep`` holds V(D*, G) over generator means (for the
-    current std; computed once per std and kept, so moving the mean slider only looks it up).
-    """
-    _figsize = (11.5, 3.5)
-
-    def __init__(self, data: Gaussian1D = Gaussian1D(0.0, 1.0), gen_mean: float = 2.0, gen_std: float = 0.7,
-                 figure: bool = True, sweep_points: int = 61):
-        if not isinstance(sweep_points, int) or isinstance(sweep_points, bool) or sweep_points < 2:
-            raise ValueError(f"sweep_points must be an int >= 2, got {sweep_points!r}")
-        self.data = data
-        self.compute(gen_mean, gen_std)  # a clear ValueError for a bad starting point
-        self.mean = W.FloatSlider(value=gen_mean, min=-4.0, max=4.0, step=0.1, description="generator mean",
-                                  style=_STYLE, layout=_LAYOUT)
-        # std > 0 is required; the lower bound also keeps the integration grid small.
-        self.std = W.FloatSlider(value=gen_std, min=0.1, max=3.0, step=0.05, description="generator std",
-                                 style=_STYLE, layout=_LAYOUT)
-        self.readout = W.HTML()
-        self.sweep_points = sweep_points
-        self._sweeps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
-        self._init_figure(figure)
-        self._art = OptimalDArtists(self._axes) if figure else None
-        self.state: OptimalDState | None = None
-        self.mean_sweep: tuple[np.ndarray, np.ndarray] | None = None
-        self.mean.observe(self._on_change, names="value")
-        self.std.observe(self._on_change, names="value")
-        self.ui = W.VBox([self.mean, self.std, self.readout])
-        self.refresh()
-
-    @property
-    def jsd(self) -> float:
-        return self.state.jsd
-
-    @property
-    def value(self) -> float:
-        """V(D*, G), integrated directly."""
-        return self.state.value
-
-    def compute(self, gen_mean: float, gen_std: float) -> OptimalDState:
-        """The state for p_g = N(gen_mean, gen_std^2); ValueError if gen_std <= 0 or not finite."""
-        return optimal_d_state(self.data, Gaussian1D(float(gen_mean), float(gen_std)))
-
-    def sweep(self, gen_std: float) -> tuple[np.ndarray, np.ndarray]:
-        """(means, V(D*, G) at each mean) over the mean slider's range for std ``gen_std``, cached."""
-        key = round(float(gen_std), 9)
-        if key not in self._sweeps:
-            means = np.linspace(self.mean.min, self.mean.max, self.sweep_points)
-            self._sweeps[key] = (means, np.array([self.compute(m, gen_std).value for m in means]))
-        return self._sweeps[key]
-
-    def refresh(self) -> OptimalDState:
-        """Recompute from the sliders, update the readout and the figure."""
-        self.state = s = self.compute(self.mean.value, self.std.value)
-        self.mean_sweep = self.sweep(s.gen.std)
-        self.readout.value = (f"<tt>JSD = {s.jsd:.4f} nats &nbsp; V(D*, G) = {s.value:.4f} &nbsp; "
-                              f"-log 4 + 2 JSD = {s.value_from_jsd:.4f} &nbsp; (-log 4 = {-LOG4:.4f})</tt>")
-        if self._art is not None:
-            self._art.draw(s, self.mean_sweep)
-            self._redraw()
-        return s
-
-
-class OptimalDArtists:
-    """The optimal-D figure's artists, made once; :meth:`draw` gives them a state's data.
-
-    Left: p_data, p_g and D*(x) (on a twin axis). Right: V(D*, G) over the generator mean (std fixed).
-    """
-
-    def __init__(self, axes):
-        self.ax, self.ax_v = ax, ax_v = axes
-        empty = ([], [])
-        self.p_data, = ax.plot(*empty, color="tab:green", lw=2, label="p_data")
-        self.p_g, = ax.plot(*empty, color="tab:purple", lw=2, label="p_g")
-        ax.set(xlim=(-7, 7), xlabel="x", ylabel="density")
-        self.twin = tw = ax.twinx()
-        self.d_star, = tw.plot(*empty, color="k", lw=1.5, ls="--", label="D*(x) = p_data / (p_data + p_g)")
-        tw.axhline(0.5, color="0.6", lw=0.8, ls=":")
-        tw.set(ylim=(-0.02, 1.02), ylabel="D*(x)")
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = tw.get_legend_handles_labels()
-        # On the twin, so the legend is drawn above D*'s dashed line.
-        self.leg = tw.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
-        self.curve, = ax_v.plot(*empty, color="k", lw=2, label="V(D*, G) for std 0.00")
-        self.dot, = ax_v.plot(*empty, "o", color="tab:purple", zorder=3, label="current generator")
-        ax_v.axhline(-LOG4, color="tab:green", ls="--", lw=1, label="-log 4 (p_g = p_data)")
-        ax_v.axhline(0.0, color="0.6", lw=0.8)
-        ax_v.set(xlabel="generator mean", ylabel="V(D*, G)", ylim=(-LOG4 - 0.1, 0.1),
-                 title="what G minimises once D is optimal")
-        self.leg_v = ax_v.legend(fontsize=8, loc="lower right")
-        self.dynamic = [self.p_data, self.p_g, ax.title, self.d_star, self.leg, self.curve, self.dot, self.leg_v]
-
-    # Upper limits of the density axis: a few fixed steps, so most std steps keep the background.
-    YTOPS = (0.45, 0.6, 0.8, 1.1, 1.5, 2.1, 2.9, 4.2)
-
-    def background_key(self):
-        return self.ax.get_ylim()
-
-    def draw(self, s: OptimalDState, mean_sweep=None) -> None:
-        x = s.x.numpy()
-        p_data, p_g = s.p_data.numpy(), s.p_g.numpy()
-        self.p_data.set_data(x, p_data)
-        self.p_g.set_data(x, p_g)
-        self.d_star.set_data(x, s.d_star.numpy())
-        peak = float(max(p_data.max(), p_g.max()))
-        self.ax.set_ylim(0, next((t for t in self.YTOPS if t >= 1.05 * peak), 1.05 * peak))
-        self.ax.set_title(f"JSD = {s.jsd:.3f}, V(D*, G) = {s.value:.3f} (min -log 4 = {-LOG4:.3f})")
-        texts = self.leg.get_texts()
-        texts[0].set_text(f"p_data = N({s.data.mean:g}, {s.data.std:g}²)")
-        texts[1].set_text(f"p_g = N({s.gen.mean:.2f}, {s.gen.std:.2f}²)")
-        if mean_sweep is not None:
-            self.curve.set_data(*mean_sweep)
-            self.ax_v.set_xlim(float(mean_sweep[0][0]), float(mean_sweep[0][-1]))
-        self.curve.set_visible(mean_sweep is not None)
-        self.dot.set_data([s.gen.mean], [s.value])
-        self.leg_v.get_texts()[0].set_text(f"V(D*, G) for std {s.gen.std:.2f}")
+__all__ = ["BCEPanel", "BCEArtists", "plot_generator_losses", "OptimalDPanel", "OptimalDArtists"]

@@ -123,14 +123,19 @@ class ToyView:
 class ToyGANPanel:
     """Widgets for one toy GAN run and a Run button; every run is measured and kept.
 
-    ``datasets``: the mixtures offered in the dropdown. The live view is an ``ipywidgets.Image``
-    (``image``) beside the controls (``ui`` is a VBox of an HBox [controls, image] and ``out``): during a run the off-screen figure is redrawn ``frames`` times
+    ``datasets``: the mixtures offered in the dropdown. The sliders set the next run only (``hint``
+    says so beside them); the live view is an ``ipywidgets.Image`` (``image``) beside the
+    controls (``ui`` is a VBox of an HBox [controls, image] and ``out``): during a run the
+    off-screen figure is redrawn ``frames`` times
     and its PNG assigned to ``image.value``, so D's heat map and the samples move while it trains
     and no new figure is created per click. Printed summaries go to the panel's ``out``.
     After ``run()``: ``gan`` (the trained ToyGAN), ``metrics`` (its coverage dict), ``runs`` (one
     row per run: settings + metrics, with ``seconds``) and ``png`` (the last frame, also shown
     before the first run: the untrained G and D, so the panel never starts empty).
     """
+
+    HINT = ('<div style="line-height: 1.35"><i>These settings are for the next run: press <b>Run</b> '
+            "to train a new GAN with them and redraw the picture.</i></div>")
 
     def __init__(self, datasets: list[Mixture], cfg: ToyGANConfig | None = None,
                  device: str | torch.device = "cpu", frames: int = 8):
@@ -174,8 +179,12 @@ class ToyGANPanel:
         self.metrics: dict | None = None
         self.runs: list[dict] = []
         self._show(ToyGAN(self.data.value, self.config(), self.device))  # step 0: untrained G and D
+        # The settings only take effect when Run trains a new GAN (a slider step cannot redraw a
+        # run that has not happened): the panel says so beside them, so a learner who moves a
+        # slider and sees no change knows why (issue 26).
+        self.hint = W.HTML(self.HINT, layout=W.Layout(width="365px"))
         controls = W.VBox([self.data, self.loss, self.lr_D, self.lr_G, self.d_steps, self.width,
-                           self.batch_size, self.seed, self.steps, self.button])
+                           self.batch_size, self.seed, self.steps, self.hint, self.button])
         # Controls and picture side by side (together they fit a 1366 x 768 screen in
         # JupyterLab), printed run summaries below.
         self.ui = W.VBox([W.HBox([controls, self.image], layout=W.Layout(align_items="flex-start")), self.out])

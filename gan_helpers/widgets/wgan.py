@@ -14,45 +14,96 @@ import time
 import ipywidgets as W
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..distances import pair_state, separation_curves
 from ..fixes import Fix, FixRun, standard_fixes
 from ..plotting import figure_png
 from ..toy import Mixture, format_coverage
+from .figure_panel import Blitter
 from .validate import count, finite_amount
 
 THETA_MAX = 3.0           # the slider's range of separations (in the data's units)
 SIGMA_RANGE = (0.05, 0.5)
 
 
+def picture(fig: Figure, dpi: int = 72) -> W.Image:
+    """An ``ipywidgets.Image`` for ``fig``'s PNG, drawn at the PNG's own size and aspect ratio.
+
+    In an HBox, children stretch to the row's height by default (align-items: stretch), which
+    drew notebook 06's 259x223 PNG 259x260; ``align_self`` keeps the picture at its own height.
+    It may shrink (never grow) with a narrow window, keeping its aspect ratio.
+    """
+    fig.set_dpi(dpi)
+    FigureCanvasAgg(fig)
+    w, _h = fig.canvas.get_width_height()
+    return W.Image(format="png", layout=W.Layout(width=f"{w}px", max_width="100%", height="auto",
+                                                 align_self="flex-start", flex="0 1 auto", min_width="0",
+                                                 object_fit="contain"))
+
+
 class DistancePanel:
-    """Slider ``theta`` (how far G's bump sits from the data's) and ``sigma`` (their width)."""
+    """Slider ``theta`` (how far G's bump sits from the data's) and ``sigma`` (their width).
+
+    Redraws only what changed (issue 26: slider to picture under 300 ms): the lines are made
+    once and get new data, blitted onto cached axes (:class:`.figure_panel.Blitter`); a theta
+    step redraws the small density figure only, a sigma step also the curves, whose numbers
+    are cached per sigma (the slider has ten values).
+    """
 
     def __init__(self, theta: float = 0.5, sigma: float = 0.1):
         style, lay = {"description_width": "90px"}, W.Layout(width="300px")
         self.theta = W.FloatSlider(value=theta, min=0.0, max=THETA_MAX, step=0.05, description="separation θ",
                                    style=style, layout=lay, readout_format=".2f")
         self.sigma = W.FloatSlider(value=sigma, min=SIGMA_RANGE[0], max=SIGMA_RANGE[1], step=0.05,
-                                   description="width σ", style=style, layout=lay, readout_format=".2f")
+                                   description="width σ", style=style, layout=W.Layout(width="300px"),
+                                   readout_format=".2f")
         self.readout = W.HTML()
         # Two pictures: the densities change with theta (redrawn on every step of the slider),
         # the curves only with sigma (redrawn rarely), so a theta step renders one small figure.
-        self.image_x = W.Image(format="png", layout=W.Layout(width="260px", height="auto"))
-        self.image = W.Image(format="png", layout=W.Layout(width="520px", height="auto"))
         self.fig_x = Figure(figsize=(3.6, 3.1))
         self.fig_x.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)
-        self.ax_x = self.fig_x.subplots()
+        self.ax_x = ax = self.fig_x.subplots()
         self.fig = Figure(figsize=(7.2, 3.1))
         self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.9, wspace=0.25)
         self.ax_d, self.ax_g = self.fig.subplots(1, 2)
+        self.image_x, self.image = picture(self.fig_x), picture(self.fig)
+        self._make_artists()
         self._curves_for: float | None = None
+        self._curves_cache: dict[float, dict] = {}
         self.state: dict = {}
         self.theta.observe(self._on_change, names="value")
         self.sigma.observe(self._on_change, names="value")
         self.update()
-        self.ui = W.HBox([W.VBox([self.theta, self.sigma, self.readout], layout=W.Layout(width="320px")),
+        # The controls keep their width (a squeezed column clipped the sliders' readouts); the
+        # pictures give way on a narrow notebook area, keeping their aspect ratio (picture()).
+        self.ui = W.HBox([W.VBox([self.theta, self.sigma, self.readout],
+                                 layout=W.Layout(width="320px", flex="0 0 auto")),
                           self.image_x, self.image])
+
+    def _make_artists(self) -> None:
+        ax, empty = self.ax_x, ([], [])
+        self.line_p, = ax.plot(*empty, label="data p")
+        self.line_q, = ax.plot(*empty, label="G's q")
+        self.line_d, = ax.plot(*empty, "k--", lw=1, label="D* (scaled)")
+        ax.set(xlabel="x")
+        legend_x = ax.legend(fontsize=7, loc="upper right")
+        self.line_js, = self.ax_d.plot(*empty, label="JSD (nats)")
+        self.line_w1, = self.ax_d.plot(*empty, label="W1")
+        self.ax_d.axhline(np.log(2), color="grey", lw=0.8, ls=":")
+        self.ax_d.set(xlabel="θ", xlim=(0, THETA_MAX), ylim=(0, THETA_MAX))
+        legend_d = self.ax_d.legend(fontsize=8)
+        self.ax_g.set_yscale("log")
+        self.grad_lines = [self.ax_g.plot(*empty, label=label)[0]
+                           for label in ("minimax (= d 2JSD/dθ)", "non-saturating", "W1")]
+        self.ax_g.set(xlabel="θ", title="|gradient| G gets (D optimal)", xlim=(0, THETA_MAX), ylim=(1e-6, 1e4))
+        legend_g = self.ax_g.legend(fontsize=8, loc="lower right")
+        # Blitted: axes, ticks and labels are a cached background; only these are redrawn (the
+        # legends last, so they stay above the lines). The density axes' limits follow sigma.
+        self._blit_x = Blitter(self.fig_x, [self.line_p, self.line_q, self.line_d, ax.title, legend_x])
+        self._blit = Blitter(self.fig, [self.line_js, self.line_w1, *self.grad_lines, self.ax_d.title,
+                                        legend_d, legend_g])
 
     def _on_change(self, _change) -> None:
         try:
@@ -62,20 +113,16 @@ class DistancePanel:
 
     def _draw_curves(self, sigma: float) -> None:
         thetas = np.linspace(0.0, THETA_MAX, 61)
-        c = separation_curves(thetas, sigma)
-        self.ax_d.clear(), self.ax_g.clear()
-        self.ax_d.plot(thetas, c["js"], label="JSD (nats)")
-        self.ax_d.plot(thetas, c["w1"], label="W1")
-        self.ax_d.axhline(np.log(2), color="grey", lw=0.8, ls=":")
-        self.ax_d.set(xlabel="θ", title=f"distance between p and q (σ = {sigma:.2f})", ylim=(0, THETA_MAX))
-        self.ax_d.legend(fontsize=8)
+        if sigma not in self._curves_cache:
+            self._curves_cache[sigma] = separation_curves(thetas, sigma)
+        c = self._curves_cache[sigma]
+        self.line_js.set_data(thetas, c["js"])
+        self.line_w1.set_data(thetas, c["w1"])
+        self.ax_d.set_title(f"distance between p and q (σ = {sigma:.2f})")
         floor = 1e-6  # log scale: a gradient of exactly 0 is drawn at the floor
-        self.ax_g.semilogy(thetas, np.maximum(c["grad_minimax"], floor), label="minimax (= d 2JSD/dθ)")
-        self.ax_g.semilogy(thetas, np.maximum(c["grad_ns"], floor), label="non-saturating")
-        self.ax_g.semilogy(thetas, np.maximum(c["grad_w1"], floor), label="W1")
-        self.ax_g.set(xlabel="θ", title="|gradient| G gets (D optimal)", ylim=(floor, 1e4))
-        self.ax_g.legend(fontsize=8, loc="lower right")
-        self.image.value = figure_png(self.fig, dpi=72, close=False)
+        for line, key in zip(self.grad_lines, ("grad_minimax", "grad_ns", "grad_w1")):
+            line.set_data(thetas, np.maximum(c[key], floor))
+        self.image.value = self._blit.png()
         self._curves_for = sigma
 
     def update(self) -> dict:
@@ -89,16 +136,14 @@ class DistancePanel:
         s = pair_state(theta, sigma)
         if self._curves_for != sigma:
             self._draw_curves(sigma)
-        ax = self.ax_x
-        ax.clear()
         x = s["x"].numpy()
-        ax.plot(x, s["p"].numpy(), label="data p")
-        ax.plot(x, s["q"].numpy(), label="G's q")
-        top = float(max(s["p"].max(), s["q"].max()))
-        ax.plot(x, s["d_star"].numpy() * top, "k--", lw=1, label="D* (scaled)")
-        ax.set(xlim=(-4 * sigma, THETA_MAX + 4 * sigma), xlabel="x", title=f"θ = {theta:.2f}")
-        ax.legend(fontsize=7, loc="upper right")
-        self.image_x.value = figure_png(self.fig_x, dpi=72, close=False)
+        top = 1.0 / (sigma * np.sqrt(2 * np.pi))  # the peak of either density
+        self.line_p.set_data(x, s["p"].numpy())
+        self.line_q.set_data(x, s["q"].numpy())
+        self.line_d.set_data(x, s["d_star"].numpy() * top)
+        self.ax_x.set(xlim=(-4 * sigma, THETA_MAX + 4 * sigma), ylim=(-0.05 * top, 1.25 * top),
+                      title=f"θ = {theta:.2f}")
+        self.image_x.value = self._blit_x.png(key=sigma)
         self.state = {k: s[k] for k in ("theta", "sigma", "js", "w1", "grad_minimax", "grad_ns", "grad_w1")}
         self.readout.value = (f"JSD <b>{s['js']:.3f}</b> nats (max log 2 = 0.693)<br>W1 <b>{s['w1']:.2f}</b><br>"
                               f"gradient for G: minimax <b>{s['grad_minimax']:.2g}</b>, non-saturating "
@@ -129,7 +174,7 @@ def draw_run(axes, run: FixRun, averaged: bool, resolution: int = 70) -> dict:
     key = "w_estimate"
     if key in run.history:
         ax_l.plot(run.history[key], lw=0.8)
-    ax_l.set(xlabel="G step", title="E[D(real)] - E[D(fake)]\n(W1 estimate for the Wasserstein critics)")
+    ax_l.set(xlabel="G step", title="E[D(real)] - E[D(fake)]\n(W1 estimate; K times W1 for the clipped critic)")
     ax_l.title.set_fontsize(9)
     return cov
 
@@ -155,9 +200,9 @@ class GamePanel:
         self.averaged = W.Checkbox(value=False, description="show the averaged G", indent=False)
         self.button = W.Button(description="Run", button_style="success", icon="play")
         self.summary = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(width="720px", height="auto"))
         self.fig = Figure(figsize=(10, 4.4), layout="constrained")
         self.axes = list(self.fig.subplots(1, 2, width_ratios=[1.2, 1]))
+        self.image = picture(self.fig)
         self.run_: FixRun | None = None
         self.metrics: dict | None = None
         self.runs: list[dict] = []
@@ -166,7 +211,7 @@ class GamePanel:
         self.run_ = FixRun(self.data.value, self.game.value, seed=0)
         self._show()
         controls = W.VBox([self.game, self.data, self.steps, self.seed, self.averaged, self.button, self.summary],
-                          layout=W.Layout(width="300px"))
+                          layout=W.Layout(width="300px", flex="0 0 auto"))  # fixed width, as DistancePanel's
         self.ui = W.HBox([controls, self.image])
 
     @property
@@ -175,7 +220,7 @@ class GamePanel:
 
     def _show(self, run: FixRun | None = None) -> None:
         self.metrics = draw_run(self.axes, run or self.run_, self.averaged.value)
-        self.image.value = figure_png(self.fig, dpi=72, close=False)
+        self.image.value = figure_png(self.fig, dpi=72, close=False)  # constrained layout: a full save
 
     def run(self, live: bool = True) -> dict:
         """Train the chosen game for ``steps`` G steps; returns the shown G's coverage."""
