@@ -11,9 +11,9 @@ from gan_helpers.checkpoints import pretrained_dir, read_metadata
 TINY = {
     "vanilla": ["--steps", "2", "--batch-size", "8", "--latent-dim", "4", "--g-hidden", "8", "--d-hidden", "8",
                 "--limit", "64", "--eval-n", "0", "--log-every", "0"],
-    "dcgan": ["--steps", "2", "--batch-size", "8", "--latent-dim", "4", "--g-channels", "2", "--d-channels", "2",
+    "dcgan": ["--steps", "2", "--fc-units", "16", "--batch-size", "8", "--latent-dim", "4", "--g-channels", "2", "--d-channels", "2",
               "--limit", "64", "--eval-n", "0", "--log-every", "0"],
-    "cgan": ["--steps", "2", "--batch-size", "8", "--latent-dim", "4", "--g-channels", "2", "--d-channels", "2",
+    "cgan": ["--steps", "2", "--fc-units", "16", "--batch-size", "8", "--latent-dim", "4", "--g-channels", "2", "--d-channels", "2",
              "--limit", "64", "--eval-n", "0", "--log-every", "0"],
     "fixes": ["--steps", "2", "--cpu-minutes", "none", "--batch-size", "8", "--latent-dim", "4", "--g-hidden", "8",
               "--d-hidden", "8", "--limit", "64", "--eval-n", "0", "--log-every", "0", "--wasserstein", "true",

@@ -47,9 +47,20 @@ def test_bad_inputs_give_clear_errors():
 
 
 def test_dcgan_recipe_builds_either_pair():
-    small = dcgan_recipe.build(dcgan_recipe.Config())
+    small = dcgan_recipe.build(dcgan_recipe.Config(fc_units=None, g_channels=32))
     wide = dcgan_recipe.build(dcgan_recipe.Config(fc_units=64, g_channels=8, d_channels=8))
     assert type(small[0]).__module__.endswith("models.dcgan")
     assert isinstance(wide[0], infogan.Generator) and isinstance(wide[1], infogan.Discriminator)
     with pytest.raises(ValueError, match="small pair only"):
         dcgan_recipe.build(dcgan_recipe.Config(fc_units=64, d_batch_norm=False))
+
+
+def test_recipe_defaults_are_the_shipped_infogan_shape():
+    """`train dcgan` / `train cgan` without size flags rebuild the shipped architecture."""
+    from gan_helpers.recipes import cgan as cgan_recipe
+    G, D = dcgan_recipe.build(dcgan_recipe.Config())
+    assert isinstance(G, infogan.Generator) and G.config["fc_units"] == 1024
+    cG, cD = cgan_recipe.build(cgan_recipe.Config())
+    assert isinstance(cG, infogan.ConditionalGenerator) and isinstance(cD, infogan.ConditionalDiscriminator)
+    small_G, _ = cgan_recipe.build(cgan_recipe.Config(fc_units=None, g_channels=4, d_channels=4))
+    assert type(small_G).__module__.endswith("models.cgan")

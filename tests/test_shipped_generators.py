@@ -15,8 +15,8 @@ from gan_helpers.recipes import cgan, dcgan, vanilla
 N = 10000
 
 # recipe: (MNIST-FID at most, confident share at least). Measured with seed 0 (README):
-# vanilla averaged 19.35 / 83.8%, DCGAN averaged 102.55 / 70.6%.
-UNCONDITIONAL = {"vanilla": (vanilla, 25.0, 0.80), "dcgan": (dcgan, 115.0, 0.66)}
+# vanilla averaged 19.35 / 83.8%, DCGAN (InfoGAN-shaped) averaged 8.55 / 88.7%.
+UNCONDITIONAL = {"vanilla": (vanilla, 25.0, 0.80), "dcgan": (dcgan, 10.0, 0.87)}
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,10 @@ def test_averaging_helps_the_vanilla_gan(clf):
 
 
 def test_conditional_generator_draws_the_requested_digit(clf):
-    # README (seed 0): MNIST-FID 12.28, label accuracy 99.2%, every digit at least 98.6%.
+    # README (seed 0): MNIST-FID 9.90, label accuracy 99.3%, every digit at least 98.5%.
     images, labels = cgan.generate(cgan.load_pretrained(), N, seed=3)
     r = _score(images, clf, labels)
-    assert r["fid"] <= 14.0 and r["label_accuracy"] >= 0.985, r
+    assert r["fid"] <= 11.5 and r["label_accuracy"] >= 0.985, r
     assert min(r["per_class"]) >= 0.97, r["per_class"]
 
 
@@ -60,5 +60,5 @@ def test_a_noise_generator_fails_the_same_checks(clf):
     r = _score(noise, clf, labels)
     for _, fid_max, confident_min in UNCONDITIONAL.values():   # each unconditional check fails
         assert not (r["covered"] == 10 and r["fid"] <= fid_max and r["confident"] >= confident_min), r
-    assert r["fid"] > 14.0 and r["label_accuracy"] < 0.985, r   # and so does the conditional one
+    assert r["fid"] > 11.5 and r["label_accuracy"] < 0.985, r   # and so does the conditional one
     assert r["covered"] < 10 and r["fid"] > 1000            # (the classifier reads noise as one digit)

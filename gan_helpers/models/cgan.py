@@ -6,8 +6,9 @@ The label y goes into both networks as a one-hot vector, as in the paper:
   D: [x, onehot(y) as constant maps]    (N, 1 + n_classes, 28, 28)  -> logit (N, 1)
 
 Why convolutional and not the paper's MLP: the conditioning mechanism (concatenation in both
-networks) is the paper's; the DCGAN body keeps the collection on the blocks of notebook 04
-(the shipped model's measured label accuracy and MNIST-FID are printed in notebook 05).
+networks) is the paper's; the DCGAN body keeps the collection on the blocks of notebook 04.
+This is the small all-convolutional pair; the shipped conditional G is the higher-capacity
+InfoGAN-shaped one of ``models.infogan`` (this module's ``one_hot`` and ``label_maps`` feed it).
 """
 from __future__ import annotations
 

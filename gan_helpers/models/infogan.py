@@ -10,7 +10,8 @@ Of Radford et al.'s guidelines it keeps strided convolutions, batch norm (not on
 or D's input), ReLU/tanh in G and LeakyReLU(0.2) in D; it breaks "no fully connected hidden
 layers": two in G and one in D, which hold most of the parameters. It was designed for
 28x28, not the paper's 64x64. On a CPU the fully connected layers are large matrix
-products, which run near the machine's peak, so the extra capacity costs little time.
+products, which run near the machine's peak, so a step costs far less extra time than the
+twelve-fold parameter count suggests (notebook 04 times both pairs).
 
 The conditional versions join the label as notebook 05 explains: one-hot y concatenated to
 z in G, and as ``n_classes`` constant maps stacked on D's input image.
