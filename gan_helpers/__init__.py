@@ -9,7 +9,7 @@ Vocabulary (the papers' names, used everywhere in the package and the notebooks)
   x_real, x_fake        a batch of data and a batch of G(z)
   y, y_real, y_fake     class labels (conditional GAN): the real images' and the ones G is asked for
   G_AB, G_BA, D_A, D_B  CycleGAN's two generators (A -> B, B -> A) and two discriminators
-  d_step, g_step        one update of D, one update of G (``training``)
+  d_step, g_step        one update of D, one update of G (``train``)
   rng                   a ``torch.Generator`` (random numbers); "generator" alone always means G
   base_channels         the width c of a convolutional model (layers have c, 2c, 4c maps);
                         recipes set it as ``g_channels`` / ``d_channels``
@@ -17,28 +17,28 @@ Vocabulary (the papers' names, used everywhere in the package and the notebooks)
   width, depth          hidden units per layer and number of layers of notebook 02's toy MLPs
   .ui                   the ipywidgets box of a widget panel; a panel displays itself
 
-Submodules:
-  device            seed, device choice, smoke mode (every notebook's setup cell)
-  data              MNIST cache, mirror seeding, one-tensor loading and indexed batches
-  horse2zebra       the horse2zebra photos: cache, mirror seeding, loading
-  digits            printed-digit renderer and colour domains for the digit CycleGAN
-  losses            BCE, GAN, least-squares, cycle and identity losses (on logits)
-  theory            closed forms of notebook 01 (optimal D, JS divergence)
-  toy               2-D toy data, mode coverage and ToyGAN (notebook 02)
-  training          the library's GAN step (d_step, g_step), EMA of G, History, GIFs
-  mnist_loop        the training loop and skeleton the MNIST GAN recipes share
-  models            networks: mlp, dcgan, cgan, cyclegan, toy, classifiers, shared blocks
-  recipes           the reproducible recipes behind every shipped checkpoint (one contract)
-  checkpoints       safetensors checkpoints with config, sha256 and architecture checks
-  metrics           MNIST-FID, class coverage, confident share, label accuracy
-  latent            interpolation (lerp, slerp) and principal directions in z
-  latent_arithmetic mean latents and analogies (notebook 04)
-  pool              CycleGAN's image pool of past fakes
-  plotting          image grids, figures as PNG, curves, a live figure by display id
-  widgets           the interactive panels of notebooks 01-07
-  checks            exercise checks that teach (one module per notebook)
-  student           learner versions of the notebooks (nbgrader markup)
-  bench, bench_train  speed figures (``python -m gan_helpers bench``)
+Subpackages, by what the course teaches (each ``__init__`` re-exports its public names):
+  data         the cache and its mirror, MNIST as one tensor, 2-D toy sets, printed digits,
+               horse2zebra (notebooks 02-07)
+  models       networks, one module per paper: mlp, dcgan, infogan, cgan, cyclegan, toy,
+               classifiers, shared blocks (notebooks 02-07)
+  theory       closed forms of notebook 01 (optimal D, JSD) and notebook 06's distances
+  stabilizers  Lipschitz controls and the four training games of notebook 06
+  metrics      mode coverage, MNIST-FID and friends, photo-FID, KID (notebooks 02-07)
+  latent       interpolation, principal directions, latent arithmetic (notebooks 03-05)
+  train        the GAN step (d_step, g_step), EMA of G, History and GIFs, and the loops for
+               the toy game, MNIST, critics and CycleGAN (notebooks 02-07)
+  recipes      the reproducible recipes behind every shipped checkpoint (one contract)
+  bench        speed figures and notebook 06's comparison (``python -m gan_helpers bench``)
+  widgets      the interactive panels of notebooks 01-07
+  checks       exercise checks that teach (one module per notebook)
+
+Modules at the top level:
+  device       seed, device choice, smoke mode (every notebook's setup cell)
+  losses       BCE, GAN, least-squares, Wasserstein, cycle and identity losses (on logits)
+  plotting     image grids, figures as PNG, curves, a live figure by display id
+  checkpoints  safetensors checkpoints with config, sha256 and architecture checks
+  student      learner versions of the notebooks (nbgrader markup)
 """
 
 __version__ = "0.1.0"

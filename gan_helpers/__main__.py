@@ -25,12 +25,13 @@ class UsageError(Exception):
 
 
 def _cmd_data(args) -> int:
-    from .data import ensure_mnist, mirror_folder
+    from .data.mnist import ensure_mnist
+    from .data.cache import mirror_folder
     mirror_folder(args.mirror)  # a mirror that is named must exist, even when the cache is full
     root = ensure_mnist(mirror=args.mirror)
     print(f"MNIST ready in {root / 'MNIST' / 'raw'}")
     if args.horse2zebra:
-        from .horse2zebra import ensure_horse2zebra
+        from .data.horse2zebra import ensure_horse2zebra
         print(f"horse2zebra ready in {ensure_horse2zebra(mirror=args.mirror)}")
     return 0
 
@@ -149,13 +150,13 @@ def _cmd_train(name: str, extra: list[str]) -> int:
 
 
 def _cmd_bench(args) -> int:
-    if args.what.startswith("fixes"):
-        from . import fixes_bench
-        return fixes_bench.main({"fixes-toy": "toy", "fixes-mnist": "mnist"}.get(args.what, "table"),
-                                seeds=args.seeds, ship=not args.no_ship, g_steps=args.g_steps,
-                                cpu_minutes=args.cpu_minutes)
-    from . import bench
-    return bench.main(args.what)
+    if args.what.startswith("games"):
+        from .bench import games
+        return games.main({"games-toy": "toy", "games-mnist": "mnist"}.get(args.what, "table"),
+                          seeds=args.seeds, ship=not args.no_ship, g_steps=args.g_steps,
+                          cpu_minutes=args.cpu_minutes)
+    from .bench import speed
+    return speed.main(args.what)
 
 
 def _cmd_student(args) -> int:
@@ -183,12 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     t = sp.add_parser("train", help="train a model with its recipe (train NAME --help lists its fields)")
     t.add_argument("model", choices=list(RECIPES))
     b = sp.add_parser("bench", help="print speed figures")
-    b.add_argument("what", nargs="?", default="all", choices=["data", "train", "recipes", "all", "fixes", "fixes-toy", "fixes-mnist"],
-                   help="fixes-toy / fixes-mnist run notebook 06's comparison; fixes prints its stored tables")
-    b.add_argument("--seeds", default=None, help="fixes-toy / fixes-mnist: comma-separated seeds (default 0,1,2 / 0,1)")
-    b.add_argument("--no-ship", action="store_true", help="fixes-mnist: do not copy the best run into data/pretrained")
-    b.add_argument("--g-steps", type=int, default=2000, help="fixes-mnist: G steps of the equal-steps comparison")
-    b.add_argument("--cpu-minutes", type=float, default=6.0, help="fixes-mnist: budget of the equal-CPU-time comparison")
+    b.add_argument("what", nargs="?", default="all", choices=["data", "train", "recipes", "all", "games", "games-toy", "games-mnist"],
+                   help="games-toy / games-mnist run notebook 06's comparison; games prints its stored tables")
+    b.add_argument("--seeds", default=None, help="games-toy / games-mnist: comma-separated seeds (default 0,1,2 / 0,1)")
+    b.add_argument("--no-ship", action="store_true", help="games-mnist: do not copy the best run into data/pretrained")
+    b.add_argument("--g-steps", type=int, default=2000, help="games-mnist: G steps of the equal-steps comparison")
+    b.add_argument("--cpu-minutes", type=float, default=6.0, help="games-mnist: budget of the equal-CPU-time comparison")
     st = sp.add_parser("student", help="write learner versions of the notebooks")
     st.add_argument("--notebooks", default=str(Path(__file__).resolve().parents[1] / "notebooks"))
     st.add_argument("--out", default="student")
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(fn) -> int:
     """Run a command; the package's own errors become one line on stderr and exit status 2."""
     from .checkpoints import CheckpointError
-    from .data import CorruptDataError, MissingDataError
+    from .data.cache import CorruptDataError, MissingDataError
     try:
         return fn()
     except (UsageError, MissingDataError, CorruptDataError, CheckpointError, ValueError) as err:

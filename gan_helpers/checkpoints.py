@@ -56,7 +56,7 @@ def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dic
     meta = {"format": FORMAT, "arch": class_path(type(model)), "config": json.dumps(config),
             "extra": json.dumps(extra or {})}
     save_file(tensors, str(path), metadata=meta)
-    from .data import readable_by_all
+    from .data.cache import readable_by_all
     readable_by_all(path)  # safetensors writes 0600; a class sharing a checkout must read it
     return sha256_of(path)
 

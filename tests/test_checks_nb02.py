@@ -173,7 +173,7 @@ COVERAGE_WRONG = {
 
 
 def test_check_mode_coverage_passes_solutions(capsys):
-    from gan_helpers.toy import mode_coverage
+    from gan_helpers.metrics.modes import mode_coverage
     assert check_mode_coverage(coverage_solution)
     assert "PASSED check_mode_coverage" in capsys.readouterr().out
     lib = mode_coverage

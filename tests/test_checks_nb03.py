@@ -9,9 +9,9 @@ from scipy import linalg
 
 from gan_helpers.checks import CheckFailed
 from gan_helpers.checks import nb03
-from gan_helpers.latent import slerp as library_slerp
+from gan_helpers.latent.space import slerp as library_slerp
 from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating
-from gan_helpers.metrics import frechet_distance
+from gan_helpers.metrics.mnist import frechet_distance
 
 
 def stub(*args, **kwargs):

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from gan_helpers import lipschitz
+from gan_helpers.stabilizers import lipschitz
 from gan_helpers.checks import CheckFailed
 from gan_helpers.checks.nb06 import check_gradient_penalty, check_hinge_losses, check_power_iteration
-from gan_helpers.lipschitz import gradient_penalty, per_sample_gradient_norms, top_singular_value
+from gan_helpers.stabilizers.lipschitz import (gradient_penalty, per_sample_gradient_norms,
+                                               top_singular_value)
 
 
 def stub(*_args, **_kw):
@@ -113,7 +114,7 @@ def test_gradient_penalty_library_shortcuts_fail(shortcut, message):
 def _notebook(source: str) -> dict:
     """A fresh namespace run like the notebook's cells: its globals are what the check inspects."""
     ns = {}
-    exec("import torch\nfrom gan_helpers.lipschitz import gradient_penalty, top_singular_value\n" + source, ns)
+    exec("import torch\nfrom gan_helpers.stabilizers.lipschitz import gradient_penalty, top_singular_value\n" + source, ns)
     return ns
 
 

@@ -135,7 +135,7 @@ class PoolNotDetached(PoolSolution):
 
 def test_pool():
     from gan_helpers.checks.nb07 import check_pool
-    from gan_helpers.pool import ImagePool
+    from gan_helpers.train.pool import ImagePool
     random.seed(0)
     assert check_pool(PoolSolution)
     assert check_pool(ImagePool)  # the library's pool passes too
@@ -162,7 +162,7 @@ def test_pool():
 # --- the training step --------------------------------------------------------------------
 def test_train_step():
     from gan_helpers.checks import nb07
-    from gan_helpers.cyclegan_loop import train_step
+    from gan_helpers.train.cyclegan import train_step
 
     assert nb07.check_train_step(train_step)  # the library's step is the model solution
     with pytest.raises(CheckFailed, match="NotImplementedError"):

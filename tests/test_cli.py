@@ -15,7 +15,7 @@ TINY = {
               "--limit", "64", "--eval-n", "0", "--log-every", "0"],
     "cgan": ["--steps", "2", "--fc-units", "16", "--batch-size", "8", "--latent-dim", "4", "--g-channels", "2", "--d-channels", "2",
              "--limit", "64", "--eval-n", "0", "--log-every", "0"],
-    "fixes": ["--steps", "2", "--cpu-minutes", "none", "--batch-size", "8", "--latent-dim", "4", "--g-hidden", "8",
+    "games": ["--steps", "2", "--cpu-minutes", "none", "--batch-size", "8", "--latent-dim", "4", "--g-hidden", "8",
               "--d-hidden", "8", "--limit", "64", "--eval-n", "0", "--log-every", "0", "--wasserstein", "true",
               "--gp-weight", "10", "--n-critic", "2", "--game", "WGAN-GP"],
     "classifier": ["--epochs", "1", "--channels", "2", "--feature-dim", "4", "--min-accuracy", "0"],

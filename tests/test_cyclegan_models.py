@@ -5,7 +5,7 @@ import torch
 
 from gan_helpers.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from gan_helpers.models.cyclegan import CycleGAN, PatchDiscriminator, ResnetGenerator, receptive_field
-from gan_helpers.pool import ImagePool
+from gan_helpers.train.pool import ImagePool
 from gan_helpers.recipes.cyclegan import lr_factor, make_optimizers, train_step
 
 

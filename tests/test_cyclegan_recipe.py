@@ -50,8 +50,8 @@ def test_shipped_model_keeps_many_digits_and_beats_the_no_cycle_model(mnist_mirr
 
 
 def test_without_the_cycle_loss_G_AB_paints_every_digit_alike(mnist_mirror):
-    from gan_helpers.data import load_mnist
-    from gan_helpers.digits import mnist_to_rgb32, render_digits
+    from gan_helpers.data.mnist import load_mnist
+    from gan_helpers.data.digits import mnist_to_rgb32, render_digits
 
     x, _ = load_mnist(train=False)
     a = mnist_to_rgb32(x[1000:1200])

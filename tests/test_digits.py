@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gan_helpers.digits import glyph_masks, mnist_to_rgb32, render_digits, rgb32_to_mnist
+from gan_helpers.data.digits import glyph_masks, mnist_to_rgb32, render_digits, rgb32_to_mnist
 
 
 def test_shape_range_and_types():
@@ -72,7 +72,7 @@ def test_mnist_views():
 
 
 def test_paint_mnist_keeps_the_strokes_and_is_seeded():
-    from gan_helpers.digits import paint_mnist
+    from gan_helpers.data.digits import paint_mnist
 
     x = -torch.ones(6, 1, 28, 28)
     x[:, :, 10:18, 12:16] = 1.0                                  # a bar of ink
@@ -87,8 +87,8 @@ def test_paint_mnist_keeps_the_strokes_and_is_seeded():
 
 
 def test_shipped_domain_B_reader_reads_painted_handwriting(mnist_mirror, monkeypatch):
-    from gan_helpers.data import load_mnist
-    from gan_helpers.digits import paint_mnist
+    from gan_helpers.data.mnist import load_mnist
+    from gan_helpers.data.digits import paint_mnist
     from gan_helpers.models.classifier_digits import load_digit_classifier
 
     monkeypatch.setenv("GAN_DATA_MIRROR", str(mnist_mirror))

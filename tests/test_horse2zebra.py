@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-import gan_helpers.horse2zebra as h2z
-from gan_helpers.data import CorruptDataError, MissingDataError
+import gan_helpers.data.horse2zebra as h2z
+from gan_helpers.data.cache import CorruptDataError, MissingDataError
 
 
 def make_set(root, grey_in="trainB"):

@@ -6,12 +6,12 @@ import dataclasses
 import pytest
 import torch
 
-from gan_helpers.cyclegan_loop import load_state, make_optimizers, save_state
-from gan_helpers.metrics import frechet_distance
+from gan_helpers.train.cyclegan import load_state, make_optimizers, save_state
+from gan_helpers.metrics.mnist import frechet_distance
 from gan_helpers.models.classifier_photos import PhotoClassifier
 from gan_helpers.models.cyclegan import CycleGAN
-from gan_helpers.photo_metrics import photo_features, photo_fid
-from gan_helpers.pool import ImagePool
+from gan_helpers.metrics.photo import photo_features, photo_fid
+from gan_helpers.train.pool import ImagePool
 from gan_helpers.recipes import horse2zebra as recipe
 
 TINY = dict(limit=3, epochs=2, snapshot_epochs="1", g_channels=4, n_blocks=1, d_channels=4, log_every=1,

@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from gan_helpers.latent import jacobian_metric, latent_dim_of, lerp, move, principal_directions, slerp
+from gan_helpers.latent.space import (jacobian_metric, latent_dim_of, lerp, move,
+                                      principal_directions, slerp)
 
 
 def test_lerp_matches_formula_and_batches():

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_helpers import metrics
-from gan_helpers.data import load_mnist
+from gan_helpers.metrics import mnist as metrics
+from gan_helpers.data.mnist import load_mnist
 
 N = 2000  # small n keeps the file fast; scores are compared only at the same n
 

@@ -9,8 +9,8 @@ import nbformat
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "06_wgan.ipynb"
 
 # The code cells the full-run path needs, found by what they hold (not by position).
-MARKERS = ("USE_PRETRAINED = True", "from gan_helpers.fixes import standard_fixes",
-           "results = load_results()", "fixes_recipe.config_for", "fixes_recipe.load_pretrained")
+MARKERS = ("USE_PRETRAINED = True", "from gan_helpers.stabilizers import standard_games",
+           "results = load_results()", "games_recipe.config_for", "games_recipe.load_pretrained")
 
 
 def _cells() -> list[str]:
@@ -40,6 +40,6 @@ def test_train_here_path_runs_in_smoke_mode(tmp_path, mnist_mirror, monkeypatch,
     assert ns["steps_run"] == 5 and "USE_PRETRAINED = False: 5 full-training steps" in out
     assert "trained here:" in out and "--steps" in ns["run_info"]["repeat"]
     assert not hasattr(ns["G_mnist"], "checkpoint_extra") or ns["shipped"]["G"] == "raw"
-    assert list(tmp_path.glob("runs/fixes-*/*.safetensors")), "the recipe wrote no checkpoint"
+    assert list(tmp_path.glob("runs/games-*/*.safetensors")), "the recipe wrote no checkpoint"
     assert os.environ["GAN_SMOKE"] == "1"
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_helpers.plotting import image_grid
-from gan_helpers.training import GridRecorder, History, steps
+from gan_helpers.train.history import GridRecorder, History, steps
 
 
 def test_image_grid_layout_and_range():

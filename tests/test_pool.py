@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gan_helpers.pool import ImagePool
+from gan_helpers.train.pool import ImagePool
 
 
 def batch(value: float, n: int = 1) -> torch.Tensor:

@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from gan_helpers.theory import (LOG4, Gaussian1D, bce_point, generator_loss_curves, grid_for, js_divergence,
-                                kl_divergence, optimal_d_state, optimal_discriminator, value_function)
+from gan_helpers.theory.optimal_d import (LOG4, Gaussian1D, bce_point, generator_loss_curves,
+                                          grid_for, js_divergence, kl_divergence, optimal_d_state,
+                                          optimal_discriminator, value_function)
 
 
 @pytest.mark.parametrize("p, y", [(0.3, 1.0), (0.8, 0.0), (0.05, 0.25), (0.99, 1.0)])
@@ -108,7 +109,7 @@ def test_kl_of_gaussians_matches_closed_form():
 
 
 # ---------------------------------------------------------------- p_g known only through samples (notebook 02)
-from gan_helpers.theory import estimate_from_samples, kde_1d, silverman_bandwidth  # noqa: E402
+from gan_helpers.theory.optimal_d import estimate_from_samples, kde_1d, silverman_bandwidth  # noqa: E402
 
 
 def _normal(n, mean, std, seed=0):

@@ -6,7 +6,9 @@ import torch
 
 from gan_helpers.checkpoints import load_checkpoint, save_checkpoint
 from gan_helpers.models.toy import ToyDiscriminator, ToyGenerator
-from gan_helpers.toy import ToyGAN, ToyGANConfig, format_coverage, grid, mode_coverage, ring, sample_gaussian_1d
+from gan_helpers.train.toy import ToyGAN, ToyGANConfig
+from gan_helpers.metrics.modes import format_coverage, mode_coverage
+from gan_helpers.data.toy2d import grid, ring, sample_gaussian_1d
 
 
 def rng(seed=0):
@@ -48,7 +50,7 @@ def test_mixture_samples_sit_on_their_modes():
 
 def test_coverage_of_real_samples_matches_the_chi_distribution():
     r = ring()
-    c = r.coverage(r.sample(2500, rng(0)))
+    c = mode_coverage(r.sample(2500, rng(0)), r.modes, r.std)
     assert c["modes_covered"] == 8 and c["n_modes"] == 8
     # P(|noise| < 3 std) in 2-D = 1 - exp(-9/2) = 0.9889
     assert abs(c["high_quality"] - (1 - math.exp(-4.5))) < 0.01
@@ -71,11 +73,11 @@ def test_coverage_of_a_collapsed_and_a_spread_generator():
 def test_coverage_rejects_bad_input():
     r = ring()
     with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
-        r.coverage(torch.zeros(10, 3))
+        mode_coverage(torch.zeros(10, 3), r.modes, r.std)
     with pytest.raises(ValueError, match="nan"):
-        r.coverage(torch.full((4, 2), float("nan")))
+        mode_coverage(torch.full((4, 2), float("nan")), r.modes, r.std)
     with pytest.raises(ValueError, match="at least one"):
-        r.coverage(torch.zeros(0, 2))
+        mode_coverage(torch.zeros(0, 2), r.modes, r.std)
 
 
 def test_models_shapes_config_and_errors(tmp_path):

@@ -1,5 +1,5 @@
 """The library's GAN step (training.d_step / g_step), the weight average and the batch-norm
-recalibration (gan_helpers.training; notebooks 02-05)."""
+recalibration (gan_helpers.train; notebooks 02-05)."""
 import copy
 
 import pytest
@@ -9,7 +9,8 @@ from torch import nn
 from gan_helpers.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 from gan_helpers.models.cgan import ConditionalDiscriminator, ConditionalGenerator
 from gan_helpers.models.toy import ToyDiscriminator, ToyGenerator
-from gan_helpers.training import EMA, d_step, g_step, recalibrate_batchnorm
+from gan_helpers.train.average import EMA, recalibrate_batchnorm
+from gan_helpers.train.step import d_step, g_step
 
 
 def _flat(m):

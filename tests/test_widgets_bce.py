@@ -8,7 +8,7 @@ from torch import nn
 
 matplotlib.use("agg")
 
-from gan_helpers.theory import LOG4, Gaussian1D  # noqa: E402
+from gan_helpers.theory.optimal_d import LOG4, Gaussian1D  # noqa: E402
 from gan_helpers.widgets.bce import BCEPanel, OptimalDPanel, plot_generator_losses  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_helpers.digits import render_digits
+from gan_helpers.data.digits import render_digits
 from gan_helpers.models.cyclegan import CycleGAN
 from gan_helpers.widgets.cyclegan import Translator, drawing_to_domain_A, photo_to_domain_B
 

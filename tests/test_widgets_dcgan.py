@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gan_helpers.latent_arithmetic import analogy, jitter, mean_latent, parse_indices
+from gan_helpers.latent.arithmetic import analogy, jitter, mean_latent, parse_indices
 from gan_helpers.models.dcgan import Generator
 from gan_helpers.widgets.arithmetic import LatentArithmetic
 from gan_helpers.widgets.dcgan import FailureGallery, failure_modes, results_table, run_mode, score_run, tail_means
@@ -96,7 +96,7 @@ def test_tail_means_and_table(x_real):
 def test_runs_are_scored_beyond_D_outputs(x_real):
     """With the classifier, each run gets coverage, top-digit share, confident share and MNIST-FID on
     fresh samples; the gallery shows them and the table prints them with the floor."""
-    from gan_helpers.metrics import load_classifier
+    from gan_helpers.metrics.mnist import load_classifier
 
     clf = load_classifier()
     r = run_mode(failure_modes()[0], x_real, n_steps=2, base_channels=4, batch_size=16, n_samples=4)

@@ -4,7 +4,7 @@ import time
 import pytest
 import torch
 
-from gan_helpers.latent import slerp
+from gan_helpers.latent.space import slerp
 from gan_helpers.models.mlp import MLPGenerator
 from gan_helpers.widgets.latent import LatentExplorer
 

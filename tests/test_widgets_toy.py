@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from gan_helpers.toy import ToyGAN, ToyGANConfig, grid, ring  # noqa: E402
+from gan_helpers.train.toy import ToyGAN, ToyGANConfig  # noqa: E402
+from gan_helpers.data.toy2d import grid, ring
 from gan_helpers.widgets.toy import ToyGANPanel, ToyView, draw_toy_state, extent_of, runs_table  # noqa: E402
 
 

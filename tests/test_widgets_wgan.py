@@ -1,8 +1,8 @@
 """Notebook 06's panels driven headlessly: move a slider or press Run, assert on the state."""
 import pytest
 
-from gan_helpers.fixes import wgan_gp
-from gan_helpers.toy import grid, ring
+from gan_helpers.stabilizers.games import wgan_gp
+from gan_helpers.data.toy2d import grid, ring
 from gan_helpers.widgets.wgan import DistancePanel, GamePanel
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import discriminator_loss
-from ..theory import Gaussian1D, optimal_discriminator
+from ..theory.optimal_d import Gaussian1D, optimal_discriminator
 from ._core import CheckFailed, call, check, expect_tensor, passed
 
 

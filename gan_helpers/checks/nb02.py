@@ -1,7 +1,7 @@
 """Checks for notebook 02's exercises (the GAN training step, Goodfellow et al. 2014; mode
 coverage, Srivastava et al. 2017): the learner's discriminator step and non-saturating generator
 step are run on tiny models and data and compared with the library's step
-(gan_helpers.training.d_step / g_step); the learner's coverage metric is run on crafted sample
+(gan_helpers.train.d_step / g_step); the learner's coverage metric is run on crafted sample
 sets where the usual mistakes give different numbers; a predicted high-quality share is
 compared with a measurement. ``yours_or_library`` lets later cells run while a step is a stub."""
 from __future__ import annotations
@@ -12,8 +12,9 @@ import torch
 
 from ..losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 from ..models.toy import ToyDiscriminator, ToyGenerator
-from ..toy import grid, mode_coverage, ring
-from ..training import d_step as library_d_step, g_step as library_g_step
+from ..data.toy2d import grid, ring
+from ..metrics.modes import mode_coverage
+from ..train.step import d_step as library_d_step, g_step as library_g_step
 from ._core import CheckFailed, call, check, passed
 
 
@@ -239,7 +240,7 @@ def check_hq_prediction(predicted_hq_2std) -> bool:
     p = float(predicted_hq_2std)
     check(0.0 <= p <= 1.0, f"predicted_hq_2std = {p:g}: give a share between 0 and 1 (e.g. 0.5 for 50%).")
     data = ring()
-    measured = data.coverage(data.sample(100_000, torch.Generator().manual_seed(0)), n_sigma=2.0)["high_quality"]
+    measured = mode_coverage(data.sample(100_000, torch.Generator().manual_seed(0)), data.modes, data.std, n_sigma=2.0)["high_quality"]
     if abs(p - measured) <= 0.01:
         return passed("check_hq_prediction", f"measured on 100,000 real samples: {100 * measured:.1f}% "
                       "(theory 1 - exp(-2^2 / 2) = 86.5%)")

@@ -2,7 +2,7 @@
 strided convolution sizes for new cases, a generator for 32x32 images built from the
 guidelines, the N(0, 0.02) weight initialisation, a prediction of D(x) and D(G(z)) when D is
 frozen (compared with a run), and the fix of a training step with a planted bug (compared with
-the library's step, ``gan_helpers.training.d_step`` / ``g_step``).
+the library's step, ``gan_helpers.train.d_step`` / ``g_step``).
 
 Every check either prints one ``PASSED`` line (the same text whatever the run measured, so
 nbval can compare it in smoke and full mode) or raises ``CheckFailed`` with what to fix.

@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import lipschitz
-from ..lipschitz import interpolates
+from ..stabilizers import lipschitz
+from ..stabilizers.lipschitz import interpolates
 from ._core import CheckFailed, call, check, close, expect_tensor, passed
 from ._refusals import _call, _library_off, _shadowed
 # the power-iteration check lives in its own module; notebook 06 calls it as nb06.check_power_iteration
@@ -88,7 +88,7 @@ def _penalty_by_formula(D, x_hat, per: str = "sample", reduce: str = "mean") -> 
     return sq.mean() if reduce == "mean" else sq.sum()
 
 
-_GP_LIBRARY_MESSAGE = ("{fn} calls the library's `{lib}` (gan_helpers.lipschitz): the exercise is to write "
+_GP_LIBRARY_MESSAGE = ("{fn} calls the library's `{lib}` (gan_helpers.stabilizers.lipschitz): the exercise is to write "
                        "the penalty yourself, from torch.rand, torch.autograd.grad and a norm.")
 
 
@@ -107,7 +107,7 @@ def check_gradient_penalty(fn) -> bool:
         shadow = ("You defined a function named `gradient_penalty`, which replaced the library's "
                   "gradient_penalty imported earlier in the notebook (re-running that cell now runs yours), while "
                   f"{name} still raises NotImplementedError. Put your code in {name}, then restore the "
-                  "library's with `from gan_helpers.lipschitz import gradient_penalty`.")
+                  "library's with `from gan_helpers.stabilizers.lipschitz import gradient_penalty`.")
     messages = {f: _GP_LIBRARY_MESSAGE.format(fn=name, lib=f.__name__) for f in library}
 
     shape = (2, 4, 4)                     # (C, H, W): a norm per pixel would differ from one per sample

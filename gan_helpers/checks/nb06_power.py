@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from .. import lipschitz
+from ..stabilizers import lipschitz
 from ._core import CheckFailed, check, passed
 from ._refusals import _NoDecomposition, _call, _library_off, _numpy_decompositions_off, _shadowed
 
@@ -67,7 +67,7 @@ def check_power_iteration(fn) -> bool:
                   "top_singular_value(W) imported earlier in the notebook (re-running the cell that checks "
                   f"spectral norm now fails with a TypeError), while {name} still raises NotImplementedError. "
                   f"Put your code in {name}, then restore the library's with "
-                  "`from gan_helpers.lipschitz import top_singular_value`.")
+                  "`from gan_helpers.stabilizers.lipschitz import top_singular_value`.")
     library = {lipschitz.top_singular_value: f"{name} calls the library's top_singular_value, an exact SVD "
                                                "(torch.linalg.matrix_norm(W, 2)). Write the iteration yourself."}
 

@@ -231,7 +231,7 @@ def _params(m) -> list[torch.Tensor]:
 def check_train_step(fn) -> bool:
     """``fn(model, opt_G, opt_D, real_A, real_B, pool_A, pool_B, lambda_cycle, lambda_identity) -> dict``:
     one CycleGAN update, generators first, compared with the library's step over two steps."""
-    from ..pool import ImagePool
+    from ..train.pool import ImagePool
 
     g = torch.Generator().manual_seed(0)
     batches = [(torch.rand(2, 3, 16, 16, generator=g) * 2 - 1, torch.rand(2, 3, 16, 16, generator=g) * 2 - 1)

@@ -3,7 +3,7 @@ photo-FID of notebook 07 (the Frechet distance of Heusel et al. 2017, on this ne
 features instead of Inception's: no pretrained ImageNet network can be installed here
 without downloading weights at run time).
 
-Trained by ``gan_helpers.recipes.photo_classifier``; used through ``gan_helpers.photo_metrics``.
+Trained by ``gan_helpers.recipes.photo_classifier``; used through ``gan_helpers.metrics.photo``.
 """
 from __future__ import annotations
 

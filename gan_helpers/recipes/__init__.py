@@ -1,4 +1,5 @@
-"""Reproducible training recipes behind the shipped weights (one module per model).
+"""Reproducible training recipes behind the shipped weights (one module per model; notebooks
+03-07 load what they ship).
 
 Every recipe follows :mod:`gan_helpers.recipes.contract`: a ``Config`` dataclass
 (commented defaults, ``None`` for "not set"), ``train(cfg)`` returning a ``RecipeResult``,
@@ -7,10 +8,13 @@ recipes also hold ``load_pretrained(device)`` and ``generate(G, n, seed, device)
 ``python -m gan_helpers train NAME --field value`` runs one; the README records the
 exact command behind each shipped file.
 
+The three MNIST GAN recipes (``vanilla``, ``dcgan``, ``cgan``) share their skeleton in
+:mod:`gan_helpers.recipes.mnist_gan`; ``games`` trains notebook 06's MNIST comparison.
+
 ``RECIPES`` is the table the command line uses; ``GENERATORS`` the recipes that can be
 sampled with ``python -m gan_helpers sample``.
 """
-from . import cgan, classifier, cyclegan, dcgan, digits_classifier, fixes, horse2zebra, photo_classifier, vanilla
+from . import cgan, classifier, cyclegan, dcgan, digits_classifier, games, horse2zebra, photo_classifier, vanilla
 
 RECIPES = {
     "classifier": classifier,
@@ -18,9 +22,9 @@ RECIPES = {
     "vanilla": vanilla,
     "dcgan": dcgan,
     "cgan": cgan,
-    "fixes": fixes,
+    "games": games,
     "cyclegan": cyclegan,
     "horse2zebra": horse2zebra,
     "photo_classifier": photo_classifier,
 }
-GENERATORS = {name: RECIPES[name] for name in ("vanilla", "dcgan", "cgan", "fixes", "cyclegan", "horse2zebra")}
+GENERATORS = {name: RECIPES[name] for name in ("vanilla", "dcgan", "cgan", "games", "cyclegan", "horse2zebra")}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..mnist_loop import MNISTGANConfig, load_shipped_generator, train_recipe
+from .mnist_gan import MNISTGANConfig, load_shipped_generator, train_recipe
 from ..models import cgan as small, infogan
 from ..models.blocks import weights_init
 

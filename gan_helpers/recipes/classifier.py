@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..data import batches, load_mnist
+from ..data.mnist import batches, load_mnist
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 from ..models.classifier import MNISTClassifier
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..checkpoints import pretrained_dir, record_sha256, save_checkpoint
-from ..data import data_root
+from ..data.cache import data_root
 from ..device import pick_device, seed_everything
 
 

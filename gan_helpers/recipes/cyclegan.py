@@ -1,6 +1,6 @@
 """Recipe for the shipped digit-domain CycleGAN (Zhu et al. 2017; notebook 07):
 domain A = MNIST (padded to 3x32x32), domain B = printed digits from
-``gan_helpers.digits``, sampled independently (unpaired).
+``gan_helpers.data.digits``, sampled independently (unpaired).
 
 Faithful to the paper and its reference code: least-squares GAN loss, cycle weight
 lambda = 10, identity weight 0.5 * lambda, a pool of 50 past fakes per discriminator,
@@ -41,11 +41,11 @@ from dataclasses import dataclass
 import torch
 
 from ..checkpoints import load_pretrained as _load_shipped
-from ..cyclegan_loop import lr_factor, make_optimizers, train_step
-from ..data import load_mnist
-from ..digits import mnist_to_rgb32, render_digits, rgb32_to_mnist
+from ..train.cyclegan import lr_factor, make_optimizers, train_step
+from ..data.mnist import load_mnist
+from ..data.digits import mnist_to_rgb32, render_digits, rgb32_to_mnist
 from ..models.cyclegan import CycleGAN
-from ..pool import ImagePool
+from ..train.pool import ImagePool
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 
 FILENAME = "cyclegan_digits_d1.safetensors"
@@ -91,7 +91,7 @@ def evaluate(model: CycleGAN, n: int = 1000, seed: int = 1, device: str | torch.
     keep_BA: share of G_BA(printed) the MNIST classifier reads as the source digit;
     cycle_A / cycle_B: mean |x - G(F(x))| in [-1, 1] units (2 = black vs white).
     """
-    from ..metrics import load_classifier
+    from ..metrics.mnist import load_classifier
     from ..models.classifier_digits import load_digit_classifier
 
     device = torch.device(device)

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..mnist_loop import MNISTGANConfig, generate_unconditional, load_shipped_generator, train_recipe
+from ..train.mnist import generate_unconditional
+from .mnist_gan import MNISTGANConfig, load_shipped_generator, train_recipe
 from ..models.blocks import weights_init
 from ..models import dcgan, infogan
 

@@ -1,5 +1,5 @@
 """Recipe for the digit reader of domain B (notebook 07's CycleGAN, Zhu et al. 2017): a
-small CNN trained on printed digits freshly rendered by ``gan_helpers.digits`` at every
+small CNN trained on printed digits freshly rendered by ``gan_helpers.data.digits`` at every
 step and, for a share of each batch, MNIST training digits painted in domain B's colours
 (``paint_mnist``). Why both: a translation A -> B that keeps the handwritten strokes and
 changes only colours is a *correct* translation, and a reader that only ever saw fonts
@@ -20,8 +20,8 @@ import torch.nn.functional as F
 
 from .classifier import accuracy  # share of (N, C, H, W) images read as their labels
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
-from ..data import load_mnist
-from ..digits import paint_mnist, render_digits
+from ..data.mnist import load_mnist
+from ..data.digits import paint_mnist, render_digits
 from ..models.classifier_digits import FILENAME, DigitClassifier32
 
 

@@ -1,7 +1,7 @@
 """Recipe for the shipped horse2zebra CycleGAN (Zhu et al. 2017; notebook 07): the photo
 set of the paper, at 64 px so that it trains on a laptop CPU in about an hour.
 
-The game is the digit model's, through the same ``cyclegan_loop.train_step``: least-squares
+The game is the digit model's, through the same ``train.cyclegan.train_step``: least-squares
 GAN loss, cycle weight lambda = 10, identity weight 0.5 * lambda, a pool of 50 past fakes
 per discriminator, Adam (lr 2e-4, beta1 0.5), batch 1, the learning rate constant for the
 first half and then linear to zero, and the paper's augmentation (resize a little larger,
@@ -25,11 +25,11 @@ from pathlib import Path
 import torch
 
 from ..checkpoints import load_pretrained as _load_shipped
-from ..cyclegan_loop import load_state, lr_factor, make_optimizers, save_state, train_step
-from ..data import data_root
-from ..horse2zebra import load_horse2zebra
+from ..train.cyclegan import load_state, lr_factor, make_optimizers, save_state, train_step
+from ..data.cache import data_root
+from ..data.horse2zebra import load_horse2zebra
 from ..models.cyclegan import CycleGAN
-from ..pool import ImagePool
+from ..train.pool import ImagePool
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 
 FILENAME = "horse2zebra_cyclegan.safetensors"
@@ -52,7 +52,7 @@ class Config:
     lambda_identity: float = 0.5  # identity weight as a fraction of lambda_cycle (paper: 0.5)
     pool_size: int = 50         # history of fakes shown to D (paper: 50)
     snapshot_epochs: str = "1,2,5,10"  # epochs after which G_AB is saved as well (the progression in notebook 07)
-    evaluate: bool = True       # photo-FID on the test photos at the end (gan_helpers.photo_metrics)
+    evaluate: bool = True       # photo-FID on the test photos at the end (gan_helpers.metrics.photo)
     limit: int | None = None    # use only the first N photos of each folder (tests, smoke runs)
     minutes: float | None = None  # stop after this many minutes, saving the state (None: run to the end)
     resume: bool = False        # continue from the state file instead of starting afresh
@@ -197,10 +197,10 @@ def train(cfg: Config) -> RecipeResult:
 
 
 def evaluate(model: CycleGAN, size: int = 64, device: str | torch.device = "cpu") -> dict:
-    """Photo-FID of translated vs real test photos, with the untranslated baseline (``photo_metrics``);
+    """Photo-FID of translated vs real test photos, with the untranslated baseline (``metrics.photo``);
     empty when the photo classifier is not available."""
     from ..checkpoints import CheckpointError
-    from ..photo_metrics import translation_report
+    from ..metrics.photo import translation_report
 
     try:
         return translation_report(model, size=size, device=device)

@@ -1,5 +1,5 @@
 """Recipe for the horse-vs-zebra classifier behind the photo-FID of notebook 07
-(``gan_helpers.photo_metrics``; the network is ``models.classifier_photos``).
+(``gan_helpers.metrics.photo``; the network is ``models.classifier_photos``).
 
 Trained on the two training folders of horse2zebra (trainA horses = 0, trainB zebras = 1)
 with the CycleGAN recipe's augmentation (resize a little larger, random crop, flip), at
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..horse2zebra import load_horse2zebra
+from ..data.horse2zebra import load_horse2zebra
 from ..models.classifier_photos import PhotoClassifier
 from .classifier import accuracy  # the same share-correct loop as the MNIST classifier's
 from .contract import RecipeResult, output_path, prepare, run_info, save_model

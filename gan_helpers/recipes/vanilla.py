@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..mnist_loop import MNISTGANConfig, generate_unconditional, load_shipped_generator, train_recipe
+from ..train.mnist import generate_unconditional
+from .mnist_gan import MNISTGANConfig, load_shipped_generator, train_recipe
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 
 FILENAME = "vanilla_G.safetensors"          # the averaged G (what the notebooks explore)

@@ -11,8 +11,8 @@ from typing import Callable
 
 import torch
 
-from ..latent import eval_mode, latent_dim_of
-from ..latent_arithmetic import analogy, jitter, mean_latent, parse_indices
+from ..latent.space import eval_mode, latent_dim_of
+from ..latent.arithmetic import analogy, jitter, mean_latent, parse_indices
 from ..plotting import grid_png
 
 

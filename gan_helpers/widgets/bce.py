@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..theory import BCEPoint, bce_point, generator_loss_curves
+from ..theory.optimal_d import BCEPoint, bce_point, generator_loss_curves
 from .figure_panel import STYLE, FigurePanel, slider_layout
 
 

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from ..latent import eval_mode, jacobian_metric, move
+from ..latent.space import eval_mode, jacobian_metric, move
 from ..plotting import grid_png
 from .validate import count, finite_amount, positive_limit
 

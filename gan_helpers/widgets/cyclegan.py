@@ -16,7 +16,7 @@ import io
 import numpy as np
 import torch
 
-from ..digits import mnist_to_rgb32, rgb32_to_mnist
+from ..data.digits import mnist_to_rgb32, rgb32_to_mnist
 from ..plotting import figure_png
 
 DOMAINS = ("A", "B")

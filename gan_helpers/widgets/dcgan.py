@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..mnist_loop import GANSchedule, fit
+from ..train.mnist import GANSchedule, fit
 from ..models.blocks import weights_init
 from ..models.dcgan import Discriminator, Generator
 from ..plotting import figure_png
@@ -98,7 +98,7 @@ def score_run(result: dict, clf, n: int = 1000, seed: int = 1) -> dict:
     ``top_share`` (the most frequent digit's share: 0.1 for an even spread, 1.0 for a total
     collapse), ``confident`` share, ``fid`` (MNIST-FID at this n; compare only runs with the same
     n) and ``fid_floor`` (real images at the same n). Stored in ``result["scores"]``."""
-    from ..metrics import evaluate_generator
+    from ..metrics.mnist import evaluate_generator
 
     G = result["G"]
     device = next(G.parameters()).device

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..latent import eval_mode, latent_dim_of, lerp, move, principal_directions, slerp
+from ..latent.space import eval_mode, latent_dim_of, lerp, move, principal_directions, slerp
 from ..plotting import grid_png
 from .validate import count, finite_amount, positive_limit
 

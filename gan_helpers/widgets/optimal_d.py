@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
-from ..theory import LOG4, Gaussian1D, OptimalDState, optimal_d_state
+from ..theory.optimal_d import LOG4, Gaussian1D, OptimalDState, optimal_d_state
 from .figure_panel import STYLE, FigurePanel, slider_layout
 
 

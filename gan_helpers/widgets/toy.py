@@ -5,7 +5,7 @@ Srivastava et al. 2017).
 ``ToyView`` draws real and generated samples over D's output as a heat map, where G sends a
 grid of z, and the two losses: in place in a cell's output, or off-screen as PNG bytes.
 ``ToyGANPanel`` owns the widgets and shows its live view as an ``ipywidgets.Image``; its
-``run()`` reads them, trains a :class:`gan_helpers.toy.ToyGAN` and returns the metrics,
+``run()`` reads them, trains a :class:`gan_helpers.train.ToyGAN` and returns the metrics,
 so tests drive it without a browser.
 """
 from __future__ import annotations
@@ -18,7 +18,9 @@ import torch
 from matplotlib.figure import Figure
 
 from ..plotting import LiveFigure, figure_png, plot_curves
-from ..toy import Mixture, ToyGAN, ToyGANConfig, format_coverage
+from ..data.toy2d import Mixture
+from ..train.toy import ToyGAN, ToyGANConfig
+from ..metrics.modes import format_coverage, mode_coverage
 
 
 def extent_of(data: Mixture, margin: float = 1.5) -> float:
@@ -41,7 +43,7 @@ def draw_toy_state(axes, gan: ToyGAN, n: int = 1000, resolution: int = 80, lines
     ax_s.imshow(d_prob.numpy(), extent=(-r, r, -r, r), origin="lower", cmap="PiYG", vmin=0, vmax=1, alpha=0.6)
     ax_s.scatter(real[:, 0], real[:, 1], s=3, c="darkgreen", label="real")
     ax_s.scatter(fake[:, 0], fake[:, 1], s=3, c="purple", alpha=0.5, label="generated")
-    cov = gan.data.coverage(gan.samples(2500))
+    cov = mode_coverage(gan.samples(2500), gan.data.modes, gan.data.std)
     ax_s.set(xlim=(-r, r), ylim=(-r, r), aspect="equal",
              title=f"step {gan.step}: {cov['modes_covered']}/{cov['n_modes']} modes, "
                    f"{100 * cov['high_quality']:.0f}% HQ\n(background: D(x), green = 'real')")

@@ -2,9 +2,9 @@
 
 ``DistancePanel``: two narrow 1-D Gaussians pulled apart by a slider, with the JS divergence,
 the Wasserstein-1 distance and the gradient each loss gives the generator
-(:mod:`gan_helpers.distances`). ``GamePanel``: pick a game (loss + Lipschitz control) and a
+(:mod:`gan_helpers.theory.distances`). ``GamePanel``: pick a game (loss + Lipschitz control) and a
 2-D dataset, press Run, and watch the critic's surface and the samples move
-(:class:`gan_helpers.fixes.FixRun`). Both draw into an ``ipywidgets.Image`` beside their
+(:class:`gan_helpers.train.GameRun`). Both draw into an ``ipywidgets.Image`` beside their
 controls, and keep their numbers in ``state`` so tests drive them without a browser.
 """
 from __future__ import annotations
@@ -17,10 +17,12 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..distances import pair_state, separation_curves
-from ..fixes import Fix, FixRun, standard_fixes
+from ..theory.distances import pair_state, separation_curves
+from ..stabilizers.games import Game, standard_games
+from ..train.critic import GameRun
 from ..plotting import figure_png
-from ..toy import Mixture, format_coverage
+from ..data.toy2d import Mixture
+from ..metrics.modes import format_coverage, mode_coverage
 from .figure_panel import Blitter
 from .validate import count, finite_amount
 
@@ -152,7 +154,7 @@ class DistancePanel:
 
 
 @torch.no_grad()
-def draw_run(axes, run: FixRun, averaged: bool, resolution: int = 70) -> dict:
+def draw_run(axes, run: GameRun, averaged: bool, resolution: int = 70) -> dict:
     """Critic surface with real and generated samples, and the critic's estimate over steps."""
     ax_s, ax_l = axes
     r = float(run.data.modes.abs().max()) + 1.5
@@ -161,7 +163,7 @@ def draw_run(axes, run: FixRun, averaged: bool, resolution: int = 70) -> dict:
     surface = run.D(torch.stack([gx.ravel(), gy.ravel()], 1).to(run.device)).reshape(resolution, resolution).cpu()
     real = run.data.sample(500, torch.Generator().manual_seed(0))
     fake = run.samples(1000, averaged=averaged)
-    cov = run.data.coverage(run.samples(2500, averaged=averaged))
+    cov = mode_coverage(run.samples(2500, averaged=averaged), run.data.modes, run.data.std)
     ax_s.clear()
     ax_s.imshow(surface.numpy(), extent=(-r, r, -r, r), origin="lower", cmap="PiYG", alpha=0.7)
     ax_s.scatter(real[:, 0], real[:, 1], s=3, c="darkgreen", label="real")
@@ -182,18 +184,18 @@ def draw_run(axes, run: FixRun, averaged: bool, resolution: int = 70) -> dict:
 class GamePanel:
     """Game, data, steps, seed, 'show averaged G', a Run button and the live picture.
 
-    After ``run()``: ``run_`` (the FixRun), ``metrics`` (coverage of the shown G), ``runs`` (one
+    After ``run()``: ``run_`` (the GameRun), ``metrics`` (coverage of the shown G), ``runs`` (one
     row per run) and ``png`` (the picture shown, also before the first run: untrained G and D).
     """
 
-    def __init__(self, datasets: list[Mixture], fixes: list[Fix] | None = None, steps: int = 1000,
+    def __init__(self, datasets: list[Mixture], games: list[Game] | None = None, steps: int = 1000,
                  frames: int = 6, max_steps: int = 20000):
         if not datasets:
             raise ValueError("GamePanel needs at least one dataset, e.g. [ring(), grid()]")
         self.frames, self.max_steps = count("frames", frames, 1, 100), count("max_steps", max_steps, 1, 10**6)
         style, lay = {"description_width": "70px"}, W.Layout(width="290px")
-        fixes = fixes or standard_fixes()
-        self.game = W.Dropdown(options=[(f.name, f) for f in fixes], description="game", style=style, layout=lay)
+        games = games or standard_games()
+        self.game = W.Dropdown(options=[(f.name, f) for f in games], description="game", style=style, layout=lay)
         self.data = W.Dropdown(options=[(d.name, d) for d in datasets], description="data", style=style, layout=lay)
         self.steps = W.IntText(value=steps, description="G steps", style=style, layout=lay)
         self.seed = W.IntText(value=0, description="seed", style=style, layout=lay)
@@ -203,12 +205,12 @@ class GamePanel:
         self.fig = Figure(figsize=(10, 4.4), layout="constrained")
         self.axes = list(self.fig.subplots(1, 2, width_ratios=[1.2, 1]))
         self.image = picture(self.fig)
-        self.run_: FixRun | None = None
+        self.run_: GameRun | None = None
         self.metrics: dict | None = None
         self.runs: list[dict] = []
         self.button.on_click(self._on_click)
         self.averaged.observe(lambda _c: self._show() if self.run_ is not None else None, names="value")
-        self.run_ = FixRun(self.data.value, self.game.value, seed=0)
+        self.run_ = GameRun(self.data.value, self.game.value, seed=0)
         self._show()
         controls = W.VBox([self.game, self.data, self.steps, self.seed, self.averaged, self.button, self.summary],
                           layout=W.Layout(width="300px", flex="0 0 auto"))  # fixed width, as DistancePanel's
@@ -218,7 +220,7 @@ class GamePanel:
     def png(self) -> bytes:
         return self.image.value
 
-    def _show(self, run: FixRun | None = None) -> None:
+    def _show(self, run: GameRun | None = None) -> None:
         self.metrics = draw_run(self.axes, run or self.run_, self.averaged.value)
         self.image.value = figure_png(self.fig, dpi=72, close=False)  # constrained layout: a full save
 
@@ -226,7 +228,7 @@ class GamePanel:
         """Train the chosen game for ``steps`` G steps; returns the shown G's coverage."""
         steps = count("steps", self.steps.value, 1, self.max_steps)
         seed = count("seed", self.seed.value, 0, 2**31 - 1)
-        run = FixRun(self.data.value, self.game.value, seed=seed)
+        run = GameRun(self.data.value, self.game.value, seed=seed)
         self.run_ = run
         if live:
             run.train(steps, callback=self._show, every=max(1, steps // self.frames))

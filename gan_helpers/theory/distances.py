@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .theory import Gaussian1D, grid_for, js_divergence
+from .optimal_d import Gaussian1D, grid_for, js_divergence
 
 
 def _check(theta: float, sigma: float) -> None:

@@ -1,8 +1,8 @@
 """The training loop behind the three shipped MNIST generators (vanilla, DCGAN, conditional
-GAN): Goodfellow et al. (2014)'s alternating updates (``training.d_step`` / ``g_step``) on
+GAN): Goodfellow et al. (2014)'s alternating updates (``train.d_step`` / ``g_step``) on
 batches drawn by indexing MNIST held as one tensor, with an optional exponential moving
 average of G (Yazici et al. 2019). Notebooks 03-05 write the same loop out by hand; this
-module only lets the three recipes share one copy of it.
+module only lets the three recipes (through :mod:`gan_helpers.recipes.mnist_gan`) share one copy of it.
 """
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .data import batches
-from .training import EMA, History, d_step, g_step, recalibrate_batchnorm, steps
+from ..data.mnist import batches
+from .average import EMA, recalibrate_batchnorm
+from .history import History, steps
+from .step import d_step, g_step
 
 
 @dataclass
@@ -147,13 +149,6 @@ def averaged_generator(ema: EMA, G: nn.Module, device, n_classes: int | None, se
     return recalibrate_batchnorm(ema.model, sample_inputs(G, 500, device, n_classes, rng))
 
 
-def load_shipped_generator(cls: type, filename: str, raw_filename: str, device="cpu", raw: bool = False) -> nn.Module:
-    """A shipped generator (sha256 checked) in eval mode on ``device``: the averaged G, or with
-    ``raw=True`` the last training iterate of the same run."""
-    from .checkpoints import load_pretrained
-    return load_pretrained(raw_filename if raw else filename, cls, map_location=device)
-
-
 @torch.no_grad()
 def generate_unconditional(G: nn.Module, n: int, seed: int = 0, device: str | torch.device = "cpu",
                            batch_size: int = 1000) -> tuple[torch.Tensor, None]:
@@ -163,83 +158,3 @@ def generate_unconditional(G: nn.Module, n: int, seed: int = 0, device: str | to
     z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
     G = G.to(device).eval()
     return torch.cat([G(zb.to(device)).cpu() for zb in z.split(batch_size)]), None
-
-
-@dataclass
-class MNISTGANConfig(GANSchedule):
-    """Fields every MNIST GAN recipe has besides the schedule (recipes subclass this)."""
-    seed: int = 0              # seeds z, the batch order and the init
-    limit: int | None = None   # use only the first N training images (None: all 60,000)
-    device: str | None = None  # "cpu", "cuda", ... (None: the best available)
-    threads: int | None = None  # torch CPU threads (None: torch's default)
-    eval_n: int = 10000        # samples for MNIST-FID and the other scores (0: skip the evaluation)
-    out: str | None = None     # checkpoint path (None: a new folder data/runs/<recipe>-<time>/)
-    resume: str | None = None  # training-state file: saved every 500 steps, resumed from when present
-    ship: bool = False         # write into data/pretrained and SHA256SUMS (the shipped files)
-
-
-def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, build, generate,
-                 n_classes: int | None = None):
-    """The skeleton the three MNIST GAN recipes share: ``build(cfg) -> (G, D)`` from
-    ``cfg.seed``, load MNIST, :func:`fit`, score the raw
-    and the averaged G on ``cfg.eval_n`` samples (``generate(G, n, seed)``), write the main
-    checkpoint (the averaged G when ``cfg.ema_decay`` is set) and the raw G beside it as
-    ``<name>_raw.safetensors``. Returns a :class:`~gan_helpers.recipes.contract.RecipeResult`."""
-    from .data import load_mnist
-    from .recipes.contract import RecipeResult, output_path, prepare, run_info, save_model
-
-    check_schedule(cfg)
-    if cfg.eval_n and cfg.eval_n < 2:
-        raise ValueError(f"eval_n must be 0 (skip) or at least 2, got {cfg.eval_n}")
-    path = output_path(cfg, recipe, filename)   # checked before any work is done
-    torch.manual_seed(cfg.seed)                 # the initial weights
-    G, D = build(cfg)
-    device, rng = prepare(cfg)
-    x_all, y_all = load_mnist(train=True, device=device, limit=cfg.limit)
-    G.to(device), D.to(device)
-
-    def score(model: nn.Module) -> dict:
-        from .metrics import evaluate_generator
-        images, labels = generate(model, cfg.eval_n, 0, device)
-        r = evaluate_generator(images, labels, n=cfg.eval_n)
-        keep = ("n", "fid", "fid_floor", "covered", "confident", "label_accuracy", "per_class")
-        return {k: r[k] for k in keep if k in r}
-
-    def progress(step, G_now, ema):
-        from .metrics import format_report
-        if not cfg.eval_n:
-            return
-        print(f"  eval at step {step}: raw G {format_report(score(G_now.eval()))}", flush=True)
-        if ema is not None:
-            avg = averaged_generator(ema, G_now, device, n_classes)
-            print(f"  eval at step {step}: EMA G {format_report(score(avg))}", flush=True)
-
-    hist, ema, seconds = fit(G, D, cfg, x_all, rng, y_all if n_classes else None, n_classes, evaluate=progress,
-                             state_path=cfg.resume)
-    G.eval()
-    final = averaged_generator(ema, G, device, n_classes) if ema is not None else G
-    info = run_info(cfg, recipe, device, seconds, steps=cfg.steps,
-                    epochs=round(cfg.steps * cfg.batch_size / len(x_all), 2),
-                    final_loss_D=hist.last("loss_D", 100), final_loss_G=hist.last("loss_G", 100),
-                    averaged=ema is not None, ema_decay=cfg.ema_decay)
-    raw_metrics = avg_metrics = None
-    if cfg.eval_n:
-        from .metrics import format_report
-        raw_metrics = score(G)
-        print(f"raw G:      {format_report(raw_metrics)}")
-        if ema is not None:
-            avg_metrics = score(final)
-            print(f"averaged G: {format_report(avg_metrics)}")
-    files = {}
-    if ema is not None:
-        raw_path = path.with_name(path.stem + "_raw" + path.suffix)
-        save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": raw_metrics})
-        files["raw"] = raw_path
-        info.update(metrics=avg_metrics, raw_metrics=raw_metrics)
-    else:
-        info["metrics"] = raw_metrics
-    final = final.cpu().eval()
-    digest = save_model(final, path, info)
-    files["main"] = path
-    print(f"trained in {seconds:.0f} s on {device}")
-    return RecipeResult(final, path, digest, info, files)

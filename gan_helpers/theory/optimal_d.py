@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .losses import generator_loss_nonsaturating, generator_loss_saturating
+from ..losses import generator_loss_nonsaturating, generator_loss_saturating
 
 LOG4 = math.log(4.0)
 

@@ -1,18 +1,18 @@
-"""The loop the vanilla, DCGAN and conditional recipes share (gan_helpers.mnist_loop) and the
+"""The loop the vanilla, DCGAN and conditional recipes share (gan_helpers.train.mnist) and the
 recipe contract (gan_helpers.recipes.contract)."""
 
 import pytest
 import torch
 from torch import nn
 
-from gan_helpers import mnist_loop
+from gan_helpers.train import mnist as mnist_train
 from gan_helpers.checkpoints import load_checkpoint, pretrained_dir, sha256_of
 from gan_helpers.models.mlp import MLPGenerator
 from gan_helpers.recipes import contract, vanilla
 
 
 def Cfg(**kw):
-    return mnist_loop.GANSchedule(**{"steps": 3, "batch_size": 4, "lr_G": 1e-3, "lr_D": 1e-3,
+    return mnist_train.GANSchedule(**{"steps": 3, "batch_size": 4, "lr_G": 1e-3, "lr_D": 1e-3,
                                      "ema_decay": None, "log_every": 0, **kw})
 
 
@@ -43,7 +43,7 @@ class TinyG(nn.Module):
 def test_unconditional_fit_calls_D_without_labels_and_trains_both():
     G, D = TinyG(False), SpyD()
     g0, d0 = G.lin.weight.clone(), D.w.detach().clone()
-    hist, ema, seconds = mnist_loop.fit(G, D, Cfg(), torch.rand(16, 1, 2, 2) * 2 - 1, torch.Generator().manual_seed(0))
+    hist, ema, seconds = mnist_train.fit(G, D, Cfg(), torch.rand(16, 1, 2, 2) * 2 - 1, torch.Generator().manual_seed(0))
     assert len(hist["loss_D"]) == 3 and len(hist["D_G_z"]) == 3 and ema is None and seconds > 0
     assert all(y == () for y in D.labels)
     assert not torch.equal(G.lin.weight, g0) and not torch.equal(D.w.detach(), d0)
@@ -63,7 +63,7 @@ def test_conditional_fit_pairs_real_images_with_their_labels():
             return super().forward(x_in, *lab)
 
     D = CheckD()
-    mnist_loop.fit(G, D, Cfg(steps=1), x, torch.Generator().manual_seed(0), y_all=y, n_classes=3)
+    mnist_train.fit(G, D, Cfg(steps=1), x, torch.Generator().manual_seed(0), y_all=y, n_classes=3)
     assert seen == [True]
     assert all(len(lab) == 1 and int(lab[0].max()) < 3 for lab in D.labels)
 
@@ -71,13 +71,13 @@ def test_conditional_fit_pairs_real_images_with_their_labels():
 def test_fit_keeps_an_average_of_G_that_differs_from_the_last_iterate():
     G, D = TinyG(False), SpyD()
     w0 = G.lin.weight.detach().clone()
-    _, ema, _ = mnist_loop.fit(G, D, Cfg(steps=20, ema_decay=0.9), torch.rand(16, 1, 2, 2) * 2 - 1,
+    _, ema, _ = mnist_train.fit(G, D, Cfg(steps=20, ema_decay=0.9), torch.rand(16, 1, 2, 2) * 2 - 1,
                                torch.Generator().manual_seed(0))
     avg = ema.model.lin.weight
     assert ema.updates == 20
     assert not torch.equal(avg, G.lin.weight) and not torch.equal(avg, w0)
     with pytest.raises(ValueError, match="n_classes"):
-        mnist_loop.fit(G, D, Cfg(steps=1), torch.zeros(8, 1, 2, 2), torch.Generator(), y_all=torch.zeros(8).long())
+        mnist_train.fit(G, D, Cfg(steps=1), torch.zeros(8, 1, 2, 2), torch.Generator(), y_all=torch.zeros(8).long())
 
 
 def test_command_of_lists_only_changed_fields():
@@ -118,15 +118,15 @@ def test_a_run_without_out_or_ship_goes_to_a_fresh_run_folder(tmp_path, monkeypa
 def test_generate_unconditional_rejects_bad_n():
     G = MLPGenerator(latent_dim=4, hidden=[8])
     with pytest.raises(ValueError, match="positive"):
-        mnist_loop.generate_unconditional(G, 0)
-    x, labels = mnist_loop.generate_unconditional(G, 3, seed=1)
+        mnist_train.generate_unconditional(G, 0)
+    x, labels = mnist_train.generate_unconditional(G, 3, seed=1)
     assert x.shape == (3, 1, 28, 28) and labels is None
 
 
 def test_fit_resumes_from_its_saved_state(tmp_path):
     """A run stopped after its state was saved goes on from there: the step count, the
     history and the weight average continue instead of starting afresh."""
-    from gan_helpers.mnist_loop import GANSchedule, fit
+    from gan_helpers.train.mnist import GANSchedule, fit
     from gan_helpers.models import infogan
 
     def run(steps):

@@ -1,5 +1,5 @@
-"""The measured comparison of notebook 06 (``python -m gan_helpers bench fixes``): the four games
-of :mod:`gan_helpers.fixes`, each with and without weight averaging (Yazici et al. 2019), on
+"""The measured comparison of notebook 06 (``python -m gan_helpers bench games``): the four games
+of :mod:`gan_helpers.stabilizers.games`, each with and without weight averaging (Yazici et al. 2019), on
 
 * the ring of 8 and the 5x5 grid (Metz et al. 2017; Srivastava et al. 2017): modes covered
   and high-quality share of 2,500 samples, mean and spread over seeds, at a fixed number of
@@ -7,10 +7,10 @@ of :mod:`gan_helpers.fixes`, each with and without weight averaging (Yazici et a
 * MNIST: MNIST-FID (n=10,000), confident share and digits covered, each game at its paper's
   settings with the same critic (an MLP without dropout or batch norm), compared at an equal
   number of G steps and at an equal CPU time, over seeds; trained by
-  ``python -m gan_helpers train fixes`` (``recipes/fixes.py``) with notebook 03's MLP G.
+  ``python -m gan_helpers train games`` (``recipes/games.py``) with notebook 03's MLP G.
 
-Results go to ``data/fixes/results.json`` (MNIST rows also one file per run in
-``data/fixes/mnist_runs/``, written as each run ends, so a stopped benchmark resumes where it
+Results go to ``data/games/results.json`` (MNIST rows also one file per run in
+``data/games/mnist_runs/``, written as each run ends, so a stopped benchmark resumes where it
 stopped and seeds can run in parallel processes) with sample pictures beside it.
 """
 from __future__ import annotations
@@ -21,23 +21,9 @@ from pathlib import Path
 
 import torch
 
-from .fixes import FixRun, standard_fixes
-
-
-def results_dir() -> Path:
-    from .checkpoints import pretrained_dir
-    return pretrained_dir().parent / "fixes"
-
-
-def load_results(path: str | Path | None = None) -> dict:
-    """The stored results (``{"toy": [...], "mnist": [...]}``); empty lists when none yet."""
-    path = Path(path) if path else results_dir() / "results.json"
-    if not path.exists():
-        return {"toy": [], "mnist": []}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); delete it to re-run the benchmark") from None
+from ..recipes.games import load_results, results_dir
+from ..train.critic import GameRun
+from ..stabilizers.games import standard_games
 
 
 def _save(results: dict, path: Path) -> None:
@@ -49,7 +35,7 @@ def _save(results: dict, path: Path) -> None:
 
 def run_toy(steps: int = 3000, seeds=(0, 1, 2), path: str | Path | None = None, threads: int | None = 1) -> dict:
     """Every game on the ring and the grid for each seed; skips runs already stored."""
-    from .toy import grid, ring
+    from ..data.toy2d import grid, ring
     if threads:
         torch.set_num_threads(threads)
     path = Path(path) if path else results_dir() / "results.json"
@@ -57,10 +43,10 @@ def run_toy(steps: int = 3000, seeds=(0, 1, 2), path: str | Path | None = None, 
     done = {(r["fix"], r["data"], r["seed"], r["steps"]) for r in results["toy"]}
     for data in (ring(), grid()):
         for seed in seeds:
-            for fix in standard_fixes():
+            for fix in standard_games():
                 if (fix.name, data.name, seed, steps) in done:
                     continue
-                run = FixRun(data, fix, seed=seed)
+                run = GameRun(data, fix, seed=seed)
                 try:
                     run.train(steps)
                     ev = run.evaluate()
@@ -95,7 +81,7 @@ def toy_table(results: dict) -> list[dict]:
     rows = []
     toy = [r for r in results["toy"] if not r["diverged"]]
     keys = sorted({(r["data"], r["fix"]) for r in results["toy"]},
-                  key=lambda k: (k[0], [f.name for f in standard_fixes()].index(k[1])))
+                  key=lambda k: (k[0], [f.name for f in standard_games()].index(k[1])))
     for data, fix in keys:
         runs = [r for r in toy if r["data"] == data and r["fix"] == fix]
         n_div = sum(1 for r in results["toy"] if r["data"] == data and r["fix"] == fix and r["diverged"])
@@ -129,7 +115,7 @@ REGIMES = ("steps", "cpu")  # equal G steps for every game, then equal CPU time
 def mnist_table(results: dict) -> list[dict]:
     """One row per (regime, game, G): means and standard deviations over seeds."""
     rows = []
-    names = [f.name for f in standard_fixes()]
+    names = [f.name for f in standard_games()]
     keys = sorted({(r["regime"], r["fix"]) for r in results["mnist"]},
                   key=lambda k: (REGIMES.index(k[0]), names.index(k[1]) if k[1] in names else 99))
     for regime, fix in keys:
@@ -170,7 +156,7 @@ def _rows_dir() -> Path:
 
 
 def collect_mnist(path: str | Path | None = None) -> dict:
-    """Rebuild results["mnist"] from the one-file-per-run rows in data/fixes/mnist_runs/ (so
+    """Rebuild results["mnist"] from the one-file-per-run rows in data/games/mnist_runs/ (so
     several processes can run seeds side by side) and save it."""
     path = Path(path) if path else results_dir() / "results.json"
     results = load_results(path)
@@ -182,19 +168,19 @@ def collect_mnist(path: str | Path | None = None) -> dict:
 
 def run_mnist(g_steps: int = 2000, cpu_minutes: float = 6.0, seeds=(0, 1), threads: int = 1) -> dict:
     """Train every game on MNIST for ``g_steps`` G steps, then for ``cpu_minutes`` of CPU time,
-    once per seed (runs already stored are skipped). Checkpoints go to data/runs/fixes/, a row
-    per run to data/fixes/mnist_runs/, and a grid of 64 samples of seed 0's Gs to data/fixes/."""
-    from .checkpoints import load_checkpoint, pretrained_dir
-    from .models.mlp import MLPGenerator
-    from .plotting import save_grid
-    from .recipes import fixes as recipe
+    once per seed (runs already stored are skipped). Checkpoints go to data/runs/games/, a row
+    per run to data/games/mnist_runs/, and a grid of 64 samples of seed 0's Gs to data/games/."""
+    from ..checkpoints import load_checkpoint, pretrained_dir
+    from ..models.mlp import MLPGenerator
+    from ..plotting import save_grid
+    from ..recipes import games as recipe
     for regime in REGIMES:
         for seed in seeds:
-            for fix in standard_fixes():
+            for fix in standard_games():
                 row_file = _rows_dir() / f"{regime}-{slug(fix.name)}-s{seed}.json"
                 if row_file.exists():
                     continue
-                out = pretrained_dir().parent / "runs" / "fixes" / regime / f"{slug(fix.name)}-s{seed}" / recipe.RUN_FILENAME
+                out = pretrained_dir().parent / "runs" / "games" / regime / f"{slug(fix.name)}-s{seed}" / recipe.RUN_FILENAME
                 budget = dict(steps=g_steps, cpu_minutes=None) if regime == "steps" else dict(cpu_minutes=cpu_minutes)
                 res = recipe.train(recipe.config_for(fix, seed=seed, threads=threads, out=str(out), **budget))
                 info, grids = res.info, {}
@@ -219,7 +205,7 @@ def best_mnist(results: dict) -> tuple[dict, str]:
     """The MNIST run and which G ('raw' or 'averaged') with the lowest MNIST-FID."""
     rows = [(r[w]["fid"], i, w) for i, r in enumerate(results["mnist"]) for w in ("raw", "averaged")]
     if not rows:
-        raise ValueError("no MNIST results yet: run `python -m gan_helpers bench fixes-mnist` first")
+        raise ValueError("no MNIST results yet: run `python -m gan_helpers bench games-mnist` first")
     _, i, which = min(rows)
     return results["mnist"][i], which
 
@@ -229,8 +215,8 @@ def ship_best(results: dict | None = None) -> Path:
     data/pretrained, named for the game (``mnist_mlp_<game>_G(_raw).safetensors``), record
     their sha256 and drop an earlier shipped pair from another game."""
     import shutil
-    from .checkpoints import pretrained_dir, record_sha256, sha256_of
-    from .recipes import fixes as recipe
+    from ..checkpoints import pretrained_dir, record_sha256, sha256_of
+    from ..recipes import games as recipe
     results = results or load_results()
     row, which = best_mnist(results)
     src = Path(row["checkpoint"])
@@ -240,7 +226,7 @@ def ship_best(results: dict | None = None) -> Path:
     for a, b in ((src, main), (src.with_name(src.stem + "_raw" + src.suffix),
                                main.with_name(main.stem + "_raw" + main.suffix))):
         if not a.exists():
-            raise FileNotFoundError(f"{a} is missing: re-run `python -m gan_helpers bench fixes-mnist`")
+            raise FileNotFoundError(f"{a} is missing: re-run `python -m gan_helpers bench games-mnist`")
         shutil.copyfile(a, b)
         record_sha256(b.name, sha256_of(b))
     if old and old != name:
@@ -254,7 +240,7 @@ def ship_best(results: dict | None = None) -> Path:
 
 def _forget_shipped(name: str) -> None:
     """Delete an earlier shipped pair and its SHA256SUMS lines."""
-    from .checkpoints import pretrained_dir
+    from ..checkpoints import pretrained_dir
     files = {name, name.replace(".safetensors", "_raw.safetensors")}
     for f in files:
         (pretrained_dir() / f).unlink(missing_ok=True)

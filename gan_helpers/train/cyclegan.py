@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
-from .models.cyclegan import CycleGAN
+from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
+from ..models.cyclegan import CycleGAN
 from .pool import ImagePool
 
 STATE_FORMAT = "gan-notebooks-cyclegan-state/1"

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import (MIRROR_ENV, CorruptDataError, MissingDataError, atomic_copy, cache_lock, data_root,
-                   download_reason, file_digest, mirror_folder)
+from .cache import (MIRROR_ENV, CorruptDataError, MissingDataError, atomic_copy, cache_lock,
+                    data_root, download_reason, file_digest, mirror_folder)
 
 URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
 SPLITS = ("trainA", "trainB", "testA", "testB")

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoints import load_pretrained
-from .models.classifier import MNISTClassifier
+from ..checkpoints import load_pretrained
+from ..models.classifier import MNISTClassifier
 
 CLASSIFIER_FILE = "mnist_classifier.safetensors"
 N_CLASSES = 10
@@ -117,7 +117,13 @@ def _frechet(mu1, s1, mu2, s2) -> float:
 
 
 def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
-    """Frechet distance between Gaussians fitted to features (Na, F) and (Nb, F)."""
+    """Frechet distance between Gaussians fitted to features (Na, F) and (Nb, F).
+
+    Written here rather than taken from torchmetrics' ``FrechetInceptionDistance``, because
+    that metric takes images and re-extracts the real set's features on every use, while the
+    MNIST reference statistics here are computed once per classifier and reused by every
+    score a notebook prints; KID, which has no such cache to keep, comes from torchmetrics
+    (:mod:`gan_helpers.metrics.kid`)."""
     mu1, s1 = _gaussian(feats_a, "feats_a")
     mu2, s2 = _gaussian(feats_b, "feats_b")
     if mu1.shape != mu2.shape:
@@ -127,7 +133,7 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
 
 def _reference(clf: nn.Module, reference: str) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of the features of a whole real split, computed once per classifier."""
-    from .data import load_mnist
+    from ..data.mnist import load_mnist
 
     if reference not in ("test", "train"):
         raise ValueError(f"reference must be 'test' or 'train', got {reference!r}")
@@ -161,7 +167,7 @@ def mnist_fid(images: torch.Tensor, clf: nn.Module | None = None, n: int = 10000
 def fid_floor(clf: nn.Module | None = None, n: int = 10000) -> float:
     """MNIST-FID of ``n`` real training images (a fixed random subset) against the test set:
     the score of a perfect generator at this sample count."""
-    from .data import load_mnist
+    from ..data.mnist import load_mnist
 
     clf = _clf(clf)
     cache = _stats.setdefault(clf, {})

@@ -11,16 +11,21 @@ measured the same way:
   does nothing scores this);
 * the floor: 120 real *training* photos of the target domain (the first 120 in file order)
   against the test photos (a perfect translator can be expected to score about this).
+
+The kernel inception distance (``kid_*``, Binkowski et al. 2018, :mod:`gan_helpers.metrics.kid`)
+is reported beside each photo-FID: it is unbiased at these sample sizes, so it is the number
+to compare across sets of different sizes.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .checkpoints import load_pretrained
-from .horse2zebra import load_horse2zebra
-from .metrics import frechet_distance
-from .models.classifier_photos import PhotoClassifier
+from ..checkpoints import load_pretrained
+from ..data.horse2zebra import load_horse2zebra
+from .kid import kid
+from .mnist import frechet_distance
+from ..models.classifier_photos import PhotoClassifier
 
 CLASSIFIER_FILE = "horse2zebra_classifier.safetensors"
 
@@ -56,6 +61,13 @@ def photo_fid(x: torch.Tensor, y: torch.Tensor, clf: nn.Module | None = None) ->
     return frechet_distance(photo_features(clf, _check_photos(x, "x"))[0], photo_features(clf, _check_photos(y, "y"))[0])
 
 
+def photo_kid(x: torch.Tensor, y: torch.Tensor, clf: nn.Module | None = None, seed: int = 0) -> tuple[float, float]:
+    """KID (mean, spread over subsets) between two sets of photos (N, 3, H, W) and (M, 3, H, W)
+    in [-1, 1], in the horse-vs-zebra classifier's features."""
+    clf = load_photo_classifier() if clf is None else clf
+    return kid(_check_photos(x, "x"), _check_photos(y, "y"), clf, seed=seed)
+
+
 @torch.no_grad()
 def translate(G: nn.Module, x: torch.Tensor, batch_size: int = 50) -> torch.Tensor:
     """Run a generator over photos (N, 3, H, W) in batches: (N, 3, H, W) on x's device."""
@@ -73,7 +85,9 @@ def translation_report(model: nn.Module, size: int = 64, device: str | torch.dev
     ways), ``floor_B`` / ``floor_A`` (120 training zebras / horses vs the test ones),
     ``zebra_share_AB`` / ``horse_share_BA`` (how many translations the classifier reads as
     the target), ``change_AB`` / ``change_BA`` (mean |G(x) - x|: how much of the photo changed)
-    and ``cycle_A`` / ``cycle_B`` (mean |x - G(F(x))|), all in [-1, 1] units.
+    and ``cycle_A`` / ``cycle_B`` (mean |x - G(F(x))|), all in [-1, 1] units. The same
+    comparisons in KID: ``kid_AB``, ``kid_BA``, ``kid_identity``, ``kid_floor_B``, ``kid_floor_A``
+    (means over 100 subsets) and ``kid_AB_sd`` / ``kid_BA_sd`` (their spread over the subsets).
     """
     device = torch.device(device)
     clf = load_photo_classifier(device) if clf is None else clf
@@ -81,10 +95,12 @@ def translation_report(model: nn.Module, size: int = 64, device: str | torch.dev
     a, b = load_horse2zebra("testA", size, device=device), load_horse2zebra("testB", size, device=device)
     fake_B, fake_A = translate(model.G_AB, a), translate(model.G_BA, b)
     f = {name: photo_features(clf, x) for name, x in (("a", a), ("b", b), ("fake_B", fake_B), ("fake_A", fake_A))}
-    floors = {}
-    for split, test in (("trainA", "a"), ("trainB", "b")):  # real training photos, as many as test horses
+    floors, kid_floors = {}, {}
+    for split, test, key in (("trainA", a, "a"), ("trainB", b, "b")):  # real training photos, as many as test horses
         train = load_horse2zebra(split, size, limit=n_floor, device=device)  # the first n_floor in file order
-        floors[split] = frechet_distance(photo_features(clf, train)[0], f[test][0])
+        floors[split] = frechet_distance(photo_features(clf, train)[0], f[key][0])
+        kid_floors[split] = kid(train, test, clf)[0]
+    kid_AB, kid_BA = kid(fake_B, b, clf), kid(fake_A, a, clf)
     return {
         "fid_AB": frechet_distance(f["fake_B"][0], f["b"][0]),
         "fid_BA": frechet_distance(f["fake_A"][0], f["a"][0]),
@@ -96,6 +112,8 @@ def translation_report(model: nn.Module, size: int = 64, device: str | torch.dev
         "change_AB": float((fake_B - a).abs().mean()), "change_BA": float((fake_A - b).abs().mean()),
         "cycle_A": float((translate(model.G_BA, fake_B) - a).abs().mean()),
         "cycle_B": float((translate(model.G_AB, fake_A) - b).abs().mean()),
+        "kid_AB": kid_AB[0], "kid_AB_sd": kid_AB[1], "kid_BA": kid_BA[0], "kid_BA_sd": kid_BA[1],
+        "kid_identity": kid(a, b, clf)[0], "kid_floor_B": kid_floors["trainB"], "kid_floor_A": kid_floors["trainA"],
     }
 
 
@@ -106,4 +124,7 @@ def format_translation_report(r: dict) -> str:
             f"zebra -> horse: photo-FID {r['fid_BA']:.1f} (untranslated zebras {r['fid_identity']:.1f}, "
             f"real horses {r['floor_A']:.1f}); read as horse {r['horse_share_BA']:.0%}\n"
             f"changed |G(x) - x|: {r['change_AB']:.3f} / {r['change_BA']:.3f}; "
-            f"cycle |x - F(G(x))|: {r['cycle_A']:.3f} / {r['cycle_B']:.3f}")
+            f"cycle |x - F(G(x))|: {r['cycle_A']:.3f} / {r['cycle_B']:.3f}"
+            + (f"\nKID: horse -> zebra {r['kid_AB']:.2f} ± {r['kid_AB_sd']:.2f} (untranslated {r['kid_identity']:.2f}, "
+               f"real zebras {r['kid_floor_B']:.2f}); zebra -> horse {r['kid_BA']:.2f} ± {r['kid_BA_sd']:.2f} "
+               f"(untranslated {r['kid_identity']:.2f}, real horses {r['kid_floor_A']:.2f})" if "kid_AB" in r else ""))

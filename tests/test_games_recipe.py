@@ -1,19 +1,19 @@
-"""The MNIST recipe of notebook 06 (recipes/fixes.py): a budgeted run repeats exactly by its
+"""The MNIST recipe of notebook 06 (recipes/games.py): a budgeted run repeats exactly by its
 recorded step count, the shipped model is the best row of the stored table."""
 import pytest
 import torch
 
 from gan_helpers.checkpoints import load_checkpoint, read_metadata
-from gan_helpers.fixes import standard_fixes, wgan_gp
-from gan_helpers.fixes_bench import best_mnist, load_results
+from gan_helpers.stabilizers.games import standard_games, wgan_gp
+from gan_helpers.bench.games import best_mnist, load_results
 from gan_helpers.models.mlp import MLPGenerator
-from gan_helpers.recipes import fixes as recipe
+from gan_helpers.recipes import games as recipe
 
 TINY = dict(batch_size=8, latent_dim=4, g_hidden="8", d_hidden="8", limit=64, eval_n=0, log_every=0, threads=1)
 
 
 def test_config_round_trip_for_every_game():
-    for fix in standard_fixes():
+    for fix in standard_games():
         assert recipe.fix_of(recipe.config_for(fix)) == fix
 
 
@@ -32,7 +32,7 @@ def test_a_run_repeats_bitwise_from_its_recorded_steps(tmp_path, mnist_mirror, m
 def test_every_game_trains_the_same_plain_critic():
     """No dropout and no batch norm in any game's critic (the papers' critics have neither):
     only the loss, the Lipschitz control and the optimiser differ between the games."""
-    for fix in standard_fixes():
+    for fix in standard_games():
         _, D = recipe.build(recipe.config_for(fix))
         assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in D.modules()), fix.name
         assert all(m.p == 0 for m in D.modules() if isinstance(m, torch.nn.Dropout)), fix.name
@@ -40,7 +40,7 @@ def test_every_game_trains_the_same_plain_critic():
 
 def test_shipped_model_is_the_best_row_of_the_table():
     results = load_results()
-    games = {f.name for f in standard_fixes()}
+    games = {f.name for f in standard_games()}
     for regime in ("steps", "cpu"):                               # equal G steps, equal CPU time
         runs = [r for r in results["mnist"] if r["regime"] == regime]
         assert {r["fix"] for r in runs} == games

@@ -1,5 +1,5 @@
 """Recipe behind notebook 06's MNIST comparison and its shipped model: one of the four games
-of :mod:`gan_helpers.fixes` (non-saturating GAN, WGAN with clipping, WGAN-GP, SN-GAN) trained on
+of :mod:`gan_helpers.stabilizers.games` (non-saturating GAN, WGAN with clipping, WGAN-GP, SN-GAN) trained on
 MNIST with notebook 03's MLP generator for a number of G steps or a CPU-time budget, with an
 average of G's weights (Yazici et al. 2019).
 
@@ -10,23 +10,28 @@ the critic a random function, which weakens what the penalty constrains and lift
 spectral-norm bound. Only the game's loss, Lipschitz control and optimiser differ.
 
 The game is spelled out by its fields (no names to look up), e.g. WGAN-GP:
-``python -m gan_helpers train fixes --wasserstein true --gp-weight 10 --n-critic 5 --lr-D 1e-4
+``python -m gan_helpers train games --wasserstein true --gp-weight 10 --n-critic 5 --lr-D 1e-4
 --lr-G 1e-4 --beta1 0 --beta2 0.9 --cpu-minutes 6 --threads 1``. A budgeted run records the G
 steps it reached; the same command with ``--steps N --cpu-minutes none`` repeats it exactly.
-``python -m gan_helpers bench fixes-mnist`` runs all four (``gan_helpers.fixes_bench``).
+``python -m gan_helpers bench games-mnist`` runs all four (``gan_helpers.bench.games``).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-from ..data import batches
-from ..fixes import Fix, critic_step, generator_step, make_optimizers, prepare_critic
-from ..mnist_loop import MNISTGANConfig, averaged_generator, generate_unconditional
+from ..data.mnist import batches
+from ..stabilizers.games import Game, make_optimizers, prepare_critic
+from ..train.critic import critic_step, generator_step
+from ..train.mnist import averaged_generator, generate_unconditional
+from .mnist_gan import MNISTGANConfig
 from ..models.mlp import MLPDiscriminator, MLPGenerator
-from ..training import EMA, History, steps as repeat_steps
+from ..train.average import EMA
+from ..train.history import History, steps as repeat_steps
 from .vanilla import parse_sizes
 
 RUN_FILENAME = "mlp_G.safetensors"  # the averaged G of a run outside data/pretrained
@@ -59,13 +64,13 @@ class Config(MNISTGANConfig):
     log_every: int = 2000
 
 
-def fix_of(cfg: Config) -> Fix:
-    """The :class:`~gan_helpers.fixes.Fix` that ``cfg`` describes."""
-    return Fix(cfg.game, cfg.wasserstein, cfg.clip, cfg.gp_weight, cfg.spectral_norm, cfg.n_critic,
+def fix_of(cfg: Config) -> Game:
+    """The :class:`~gan_helpers.stabilizers.Game` that ``cfg`` describes."""
+    return Game(cfg.game, cfg.wasserstein, cfg.clip, cfg.gp_weight, cfg.spectral_norm, cfg.n_critic,
                cfg.rmsprop, cfg.lr_D, cfg.lr_G, cfg.beta1, cfg.beta2)
 
 
-def config_for(fix: Fix, **changes) -> Config:
+def config_for(fix: Game, **changes) -> Config:
     """A Config that trains ``fix`` (other fields from ``changes`` or the defaults)."""
     return Config(game=fix.name, wasserstein=fix.wasserstein, clip=fix.clip, gp_weight=fix.gp_weight,
                   spectral_norm=fix.spectral_norm, n_critic=fix.n_critic, rmsprop=fix.rmsprop,
@@ -115,14 +120,14 @@ def fit(G, D, cfg: Config, x_all: torch.Tensor, rng: torch.Generator) -> tuple[H
 
 def train(cfg: Config):
     """Train one game; writes the averaged G (main file) and the raw G (``_raw``) beside it."""
-    from ..metrics import evaluate_generator
+    from ..metrics.mnist import evaluate_generator
     from .contract import RecipeResult, command_of, output_path, prepare, run_info, save_model
-    from ..data import load_mnist
+    from ..data.mnist import load_mnist
 
     fix_of(cfg)  # checks the game's fields before any work
     if cfg.cpu_minutes is not None and not cfg.cpu_minutes > 0:
         raise ValueError(f"cpu_minutes must be positive or none, got {cfg.cpu_minutes}")
-    path = output_path(cfg, "fixes", shipped_filename(cfg.game) if cfg.ship else RUN_FILENAME)
+    path = output_path(cfg, "games", shipped_filename(cfg.game) if cfg.ship else RUN_FILENAME)
     torch.manual_seed(cfg.seed)
     G, D = build(cfg)
     device, rng = prepare(cfg)
@@ -141,8 +146,8 @@ def train(cfg: Config):
             metrics[which] = {k: r[k] for k in ("n", "fid", "fid_floor", "covered", "confident")}
             print(f"{which:9s} G: MNIST-FID {r['fid']:.2f} | digits {r['covered']}/10 | confident {r['confident']:.1%}")
     exact = type(cfg)(**{**cfg.__dict__, "steps": done, "cpu_minutes": None, "out": None, "ship": False})
-    info = run_info(cfg, "fixes", device, seconds, game=cfg.game, steps_run=done, cpu_seconds=round(cpu_s, 1),
-                    critic_steps=done * cfg.n_critic, repeat=command_of(exact, "fixes"),
+    info = run_info(cfg, "games", device, seconds, game=cfg.game, steps_run=done, cpu_seconds=round(cpu_s, 1),
+                    critic_steps=done * cfg.n_critic, repeat=command_of(exact, "games"),
                     final_w_estimate=hist.last("w_estimate", 100), final_loss_G=hist.last("loss_G", 100))
     raw_path = path.with_name(path.stem + "_raw" + path.suffix)
     save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": metrics.get("raw")})
@@ -152,18 +157,40 @@ def train(cfg: Config):
     return RecipeResult(avg, path, digest, {**info, "metrics": metrics}, {"main": path, "raw": raw_path})
 
 
+def repeat_command(info: dict) -> str:
+    """The command that repeats a run, from the ``info`` its checkpoint recorded. Files written
+    before this recipe was renamed from ``fixes`` to ``games`` (the shipped ones: their bytes
+    are kept) record the former name; the command comes back under today's name."""
+    return info["repeat"].replace("gan_helpers train fixes ", "gan_helpers train games ")
+
+
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> MLPGenerator:
     """The shipped best model of notebook 06's MNIST table (its file is named for its game and
-    recorded in data/fixes/results.json; sha256 checked), eval mode."""
+    recorded in data/games/results.json; sha256 checked), eval mode."""
     from ..checkpoints import load_pretrained as load
-    from ..fixes_bench import load_results
     shipped = load_results().get("shipped")
     if not shipped or "file" not in shipped:
-        raise FileNotFoundError("no shipped model recorded in data/fixes/results.json: run "
-                                "`python -m gan_helpers bench fixes-mnist`")
+        raise FileNotFoundError("no shipped model recorded in data/games/results.json: run "
+                                "`python -m gan_helpers bench games-mnist`")
     name = shipped["file"]
     return load(name.replace(".safetensors", "_raw.safetensors") if raw else name, MLPGenerator,
                 map_location=device)
 
 
 generate = generate_unconditional
+
+
+def results_dir() -> Path:
+    from ..checkpoints import pretrained_dir
+    return pretrained_dir().parent / "games"
+
+
+def load_results(path: str | Path | None = None) -> dict:
+    """The stored results (``{"toy": [...], "mnist": [...]}``); empty lists when none yet."""
+    path = Path(path) if path else results_dir() / "results.json"
+    if not path.exists():
+        return {"toy": [], "mnist": []}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); delete it to re-run the benchmark") from None

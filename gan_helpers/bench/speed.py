@@ -18,7 +18,8 @@ def bench_data(batch_size: int = 128, device: str = "cpu") -> dict:
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
-    from .data import batches, data_root, ensure_mnist, load_mnist
+    from ..data.mnist import batches, ensure_mnist, load_mnist
+    from ..data.cache import data_root
 
     ensure_mnist()
     t0 = time.perf_counter()
@@ -45,8 +46,8 @@ def bench_recipe(name: str, threads: int, n_steps: int = 40, warmup: int = 10) -
     """Training steps/s of a shipped MNIST GAN recipe (its own ``build``, sizes and loop with the
     weight average) on the CPU with ``threads`` torch threads, on random images (the data
     path is timed by ``bench_data``)."""
-    from . import mnist_loop
-    from .recipes import RECIPES
+    from ..train import mnist as mnist_train
+    from ..recipes import RECIPES
 
     recipe = RECIPES[name]
     cfg = recipe.Config(log_every=0)
@@ -60,10 +61,10 @@ def bench_recipe(name: str, threads: int, n_steps: int = 40, warmup: int = 10) -
     try:
         rng = torch.Generator().manual_seed(0)
         cfg.steps = warmup          # first batches, allocator, Adam state
-        mnist_loop.fit(G, D, cfg, x, rng, y, n_classes)
+        mnist_train.fit(G, D, cfg, x, rng, y, n_classes)
         cfg.steps = n_steps
         t0 = time.perf_counter()
-        mnist_loop.fit(G, D, cfg, x, rng, y, n_classes)
+        mnist_train.fit(G, D, cfg, x, rng, y, n_classes)
         return n_steps / (time.perf_counter() - t0)
     finally:
         torch.set_num_threads(before)
@@ -88,7 +89,7 @@ def main(what: str = "all") -> int:
         torch.set_num_threads(default)
     if what in {"train", "all"}:
         try:
-            from .bench_train import main as train_main
+            from .train_step import main as train_main
         except ModuleNotFoundError:
             print("training benchmark: not available yet")
         else:
@@ -96,7 +97,7 @@ def main(what: str = "all") -> int:
     if what in {"recipes", "all"}:
         print("Training steps/s of the shipped MNIST GAN recipes (their own models and loop with the "
               "weight average, batch 128, CPU):")
-        from .recipes import RECIPES
+        from ..recipes import RECIPES
         for name in ("vanilla", "dcgan", "cgan"):
             rates = {t: bench_recipe(name, t) for t in (1, 2)}
             n = RECIPES[name].Config().steps

@@ -6,15 +6,17 @@ import pytest
 import torch
 from torch import nn
 
-from gan_helpers.distances import pair_state, separation_curves
-from gan_helpers.fixes import (Fix, FixRun, critic_step, generator_step, make_optimizers, ns_gan, prepare_critic,
-                               sn_gan, standard_fixes, wgan_clip, wgan_gp)
-from gan_helpers.fixes_bench import markdown_toy_table, slug, toy_table
-from gan_helpers.lipschitz import (clip_weights_, gradient_penalty, interpolates, per_sample_gradient_norms,
-                                   spectral_normalise, top_singular_value)
+from gan_helpers.theory.distances import pair_state, separation_curves
+from gan_helpers.stabilizers.games import (Game, make_optimizers, ns_gan, prepare_critic, sn_gan,
+                                           standard_games, wgan_clip, wgan_gp)
+from gan_helpers.train.critic import GameRun, critic_step, generator_step
+from gan_helpers.bench.games import markdown_toy_table, slug, toy_table
+from gan_helpers.stabilizers.lipschitz import (clip_weights_, gradient_penalty, interpolates,
+                                               per_sample_gradient_norms, spectral_normalise,
+                                               top_singular_value)
 from gan_helpers.losses import wasserstein_critic_loss, wasserstein_generator_loss
 from gan_helpers.models.toy import ToyDiscriminator, ToyGenerator
-from gan_helpers.toy import ring
+from gan_helpers.data.toy2d import ring
 
 
 def test_wasserstein_losses_by_hand():
@@ -79,20 +81,20 @@ def test_clipping_and_spectral_norm():
 
 
 def test_fix_presets_and_validation():
-    names = [f.name for f in standard_fixes()]
+    names = [f.name for f in standard_games()]
     assert names == ["NS GAN", "WGAN (clip)", "WGAN-GP", "SN-GAN"]
     gp = wgan_gp()
     assert (gp.gp_weight, gp.n_critic, gp.lr_D, gp.beta1, gp.beta2) == (10.0, 5, 1e-4, 0.0, 0.9)
     assert wgan_clip().clip == 0.01 and wgan_clip().rmsprop
     assert sn_gan().spectral_norm and not ns_gan().wasserstein
     with pytest.raises(ValueError, match="n_critic"):
-        Fix(n_critic=0)
+        Game(n_critic=0)
     with pytest.raises(ValueError, match="lr_D"):
-        Fix(lr_D=2.0)
+        Game(lr_D=2.0)
     assert isinstance(make_optimizers(nn.Linear(2, 2), nn.Linear(2, 1), wgan_clip())[0], torch.optim.RMSprop)
 
 
-@pytest.mark.parametrize("fix", standard_fixes(), ids=lambda f: f.name)
+@pytest.mark.parametrize("fix", standard_games(), ids=lambda f: f.name)
 def test_one_step_of_each_game_moves_both_networks(fix):
     torch.manual_seed(0)
     G, D = ToyGenerator(2, 2, 16, 2), prepare_critic(ToyDiscriminator(2, 16, 2), fix)
@@ -111,7 +113,7 @@ def test_one_step_of_each_game_moves_both_networks(fix):
 
 
 def test_fix_run_trains_and_evaluates_raw_and_averaged():
-    run = FixRun(ring(), wgan_gp(), seed=0, width=16, depth=2, batch_size=32).train(3)
+    run = GameRun(ring(), wgan_gp(), seed=0, width=16, depth=2, batch_size=32).train(3)
     ev = run.evaluate(n=200)
     assert run.step == 3 and len(run.history["w_estimate"]) == 3
     assert set(ev) == {"raw", "averaged", "step", "seconds"} and ev["raw"]["n_modes"] == 8

@@ -16,8 +16,8 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
-from .training import d_step, g_step
-from .models.mlp import MLPDiscriminator, MLPGenerator
+from ..train.step import d_step, g_step
+from ..models.mlp import MLPDiscriminator, MLPGenerator
 
 
 def gan_step(G, D, opt_G, opt_D, x_real: torch.Tensor, latent_dim: int) -> None:
@@ -62,7 +62,7 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
 
 
 def _tensor_batches(batch_size: int, device) -> Callable[[], Iterator[torch.Tensor]]:
-    from .data import batches, load_mnist
+    from ..data.mnist import batches, load_mnist
     x, _ = load_mnist(train=True, device=device)
     return lambda: batches(x, batch_size=batch_size)
 
@@ -71,7 +71,8 @@ def _loader_batches(batch_size: int, device) -> Callable[[], Iterator[torch.Tens
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
-    from .data import data_root, ensure_mnist
+    from ..data.cache import data_root
+    from ..data.mnist import ensure_mnist
     ensure_mnist()
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     ds = datasets.MNIST(str(data_root()), train=True, download=False, transform=tf)
@@ -82,7 +83,7 @@ def _loader_batches(batch_size: int, device) -> Callable[[], Iterator[torch.Tens
 def bench_train(steps_per_round: int = 50, rounds: int = 3, batch_size: int = 128, latent_dim: int = 64,
                 device: str = "cpu") -> dict:
     """Steps/s of both data paths (same models, alternating rounds) and the GFLOP/s figures."""
-    from .training import steps as run_steps
+    from ..train.history import steps as run_steps
 
     torch.manual_seed(0)
     device = torch.device(device)

@@ -1,0 +1,9 @@
+"""Exploring G's latent space (notebooks 03-05): interpolation (lerp, slerp) and the
+principal latent directions in :mod:`~gan_helpers.latent.space`, and the vector arithmetic
+of Radford et al. (2015) in :mod:`~gan_helpers.latent.arithmetic` (notebook 04).
+"""
+from .arithmetic import analogy, jitter, mean_latent, parse_indices
+from .space import eval_mode, jacobian_metric, latent_dim_of, lerp, move, principal_directions, slerp
+
+__all__ = ["analogy", "jitter", "mean_latent", "parse_indices", "eval_mode", "jacobian_metric",
+           "latent_dim_of", "lerp", "move", "principal_directions", "slerp"]
