@@ -46,11 +46,12 @@ def test_averaging_helps_the_vanilla_gan(clf):
 
 
 def test_conditional_generator_draws_the_requested_digit(clf):
-    # README (seed 0): MNIST-FID 9.90, label accuracy 99.3%, every digit at least 98.5%.
+    # README (seed 0): MNIST-FID 10.79, label accuracy 99.6%, every digit at least 99.1%
+    # (seed 3, here: 10.89, 99.6%, 99.2%).
     images, labels = cgan.generate(cgan.load_pretrained(), N, seed=3)
     r = _score(images, clf, labels)
-    assert r["fid"] <= 11.5 and r["label_accuracy"] >= 0.985, r
-    assert min(r["per_class"]) >= 0.97, r["per_class"]
+    assert r["fid"] <= 12.0 and r["label_accuracy"] >= 0.99, r
+    assert min(r["per_class"]) >= 0.98, r["per_class"]
 
 
 def test_a_noise_generator_fails_the_same_checks(clf):
@@ -60,5 +61,5 @@ def test_a_noise_generator_fails_the_same_checks(clf):
     r = _score(noise, clf, labels)
     for _, fid_max, confident_min in UNCONDITIONAL.values():   # each unconditional check fails
         assert not (r["covered"] == 10 and r["fid"] <= fid_max and r["confident"] >= confident_min), r
-    assert r["fid"] > 11.5 and r["label_accuracy"] < 0.985, r   # and so does the conditional one
+    assert r["fid"] > 12.0 and r["label_accuracy"] < 0.99, r    # and so does the conditional one
     assert r["covered"] < 10 and r["fid"] > 1000            # (the classifier reads noise as one digit)

@@ -9,12 +9,17 @@ What was tried (seed 0, one CPU thread; MNIST-FID on 10,000 samples with balance
 floor 3.84; "EMA" the weight average):
 
     networks                 steps   MNIST-FID (EMA / raw)  label accuracy  lowest digit
-    small all-conv, c = 32   12000   12.28 / 11.49          99.2%           98.6%   <- shipped before
-    InfoGAN shape, c = 64    3500     9.90 / 19.10          99.3%           98.5%   <- shipped
+    small all-conv, c = 32   12000   12.28 / 11.49          99.2%           98.6%   <- shipped first
+    InfoGAN shape, c = 64    3500     9.90 / 19.10          99.3%           98.5%   <- shipped next
+      the same run resumed   4000    10.27 / 18.94          99.4%
+      from step 3,000        6000    11.90 / 48.40          99.6%
+                             8000    11.83 / 13.80          99.6%
+                             10000   10.79 / 12.43          99.6%           99.1%   <- shipped
 
-The InfoGAN-shaped run stopped at 3,500 steps for lack of session time, short of the targets
-(MNIST-FID 8, label accuracy 99.5%, every digit 99%); its state at step 3,000 is in
-``data/runs/cgan_infogan_state.pt`` for ``--resume``.
+Targets: MNIST-FID 8 (missed), label accuracy 99.5% and every digit 99% (met at 10,000 steps).
+Part of the FID is the protocol: 1,000 real training digits of each class score 6.92 against
+the test set, whose class counts differ (the floor with natural counts is 3.84); asked for the
+test set's labels, the shipped G scores 9.39.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ RAW_FILENAME = "cgan_G_raw.safetensors"  # the last training iterate
 
 @dataclass
 class Config(MNISTGANConfig):
-    steps: int = 3500          # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128)
+    steps: int = 10000         # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128)
     latent_dim: int = 64       # size of z (the style); the class comes from the label
     n_classes: int = 10        # MNIST digits
     fc_units: int | None = 1024  # 1024: the InfoGAN-shaped pair (shipped); None: the small all-conv pair
