@@ -20,7 +20,7 @@ Vocabulary (the papers' names, used everywhere in the package and the notebooks)
 Subpackages, by what the course teaches (each ``__init__`` re-exports its public names):
   data         the cache and its mirror, MNIST as one tensor, 2-D toy sets, printed digits,
                horse2zebra (notebooks 02-07)
-  models       networks, one module per paper: mlp, dcgan, infogan, cgan, cyclegan, toy,
+  models       networks, one module per paper: mlp, dcgan, infogan, cgan, projection, cyclegan, toy,
                classifiers, shared blocks (notebooks 02-07)
   theory       closed forms of notebook 01 (optimal D, JSD) and notebook 06's distances
   stabilizers  Lipschitz controls and the four training games of notebook 06

@@ -75,7 +75,7 @@ def test_generate_balanced_and_seeded():
 
 def test_recipe_train_tiny(tmp_path, mnist_mirror, monkeypatch):
     monkeypatch.setenv("GAN_DATA_MIRROR", str(mnist_mirror))
-    cfg = recipe.Config(steps=2, batch_size=8, fc_units=None, g_channels=4, d_channels=4, latent_dim=8, limit=64, log_every=0,
+    cfg = recipe.Config(steps=2, batch_size=8, fc_units=None, projection=False, decay_from=None, g_channels=4, d_channels=4, latent_dim=8, limit=64, log_every=0,
                         eval_n=0, out=str(tmp_path / "cgan_G.safetensors"))
     extra = recipe.train(cfg).info
     assert extra["command"].startswith("python -m gan_helpers train cgan") and "--limit 64" in extra["command"]

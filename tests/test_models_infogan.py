@@ -58,9 +58,10 @@ def test_dcgan_recipe_builds_either_pair():
 def test_recipe_defaults_are_the_shipped_infogan_shape():
     """`train dcgan` / `train cgan` without size flags rebuild the shipped architecture."""
     from gan_helpers.recipes import cgan as cgan_recipe
+    from gan_helpers.models.projection import ProjectionDiscriminator
     G, D = dcgan_recipe.build(dcgan_recipe.Config())
     assert isinstance(G, infogan.Generator) and G.config["fc_units"] == 1024
     cG, cD = cgan_recipe.build(cgan_recipe.Config())
-    assert isinstance(cG, infogan.ConditionalGenerator) and isinstance(cD, infogan.ConditionalDiscriminator)
-    small_G, _ = cgan_recipe.build(cgan_recipe.Config(fc_units=None, g_channels=4, d_channels=4))
+    assert isinstance(cG, infogan.ConditionalGenerator) and isinstance(cD, ProjectionDiscriminator)
+    small_G, _ = cgan_recipe.build(cgan_recipe.Config(fc_units=None, g_channels=4, d_channels=4, projection=False))
     assert type(small_G).__module__.endswith("models.cgan")

@@ -28,30 +28,49 @@ def _score(images, clf, labels=None):
     return metrics.evaluate_generator(images, labels, clf=clf, n=N)
 
 
+@pytest.fixture(scope="module")
+def shipped(clf):
+    """Each shipped generator's report on fresh samples, scored once for every test here."""
+    loaders = {"vanilla": (vanilla, vanilla.load_pretrained), "dcgan": (dcgan, dcgan.load_pretrained),
+               "cgan": (cgan, cgan.load_pretrained), "cgan_planes": (cgan, cgan.load_planes_baseline)}
+    out = {}
+    for name, (recipe, load) in loaders.items():
+        G = load()
+        images, labels = recipe.generate(G, N, seed=3)
+        out[name] = (G, _score(images, clf, labels if recipe is cgan else None))
+    return out
+
+
 @pytest.mark.parametrize("name", sorted(UNCONDITIONAL))
-def test_unconditional_generators(name, clf):
-    recipe, fid_max, confident_min = UNCONDITIONAL[name]
-    G = recipe.load_pretrained()
+def test_unconditional_generators(name, shipped):
+    _, fid_max, confident_min = UNCONDITIONAL[name]
+    G, r = shipped[name]
     assert G.checkpoint_extra["averaged"] is True and "--ship" in G.checkpoint_extra["command"]
-    images, _ = recipe.generate(G, N, seed=3)
-    r = _score(images, clf)
     assert r["covered"] == 10 and r["fid"] <= fid_max and r["confident"] >= confident_min, r
 
 
-def test_averaging_helps_the_vanilla_gan(clf):
+def test_averaging_helps_the_vanilla_gan(clf, shipped):
     """Notebook 04's lesson on weight averaging: the average scores far better than the last iterate."""
     raw = _score(vanilla.generate(vanilla.load_pretrained(raw=True), N, seed=3)[0], clf)["fid"]
-    avg = _score(vanilla.generate(vanilla.load_pretrained(), N, seed=3)[0], clf)["fid"]
+    avg = shipped["vanilla"][1]["fid"]
     assert avg < 0.5 * raw, (avg, raw)
 
 
-def test_conditional_generator_draws_the_requested_digit(clf):
-    # README (seed 0): MNIST-FID 10.79, label accuracy 99.6%, every digit at least 99.1%
-    # (seed 3, here: 10.89, 99.6%, 99.2%).
-    images, labels = cgan.generate(cgan.load_pretrained(), N, seed=3)
-    r = _score(images, clf, labels)
-    assert r["fid"] <= 12.0 and r["label_accuracy"] >= 0.99, r
-    assert min(r["per_class"]) >= 0.98, r["per_class"]
+def test_conditional_generator_draws_the_requested_digit(shipped):
+    # README (seed 0): MNIST-FID 7.29, label accuracy 99.6%, weakest digit (5) 98.1%
+    # (seed 3, here: 7.19, 99.7%, 98.8%).
+    r = shipped["cgan"][1]
+    assert r["fid"] <= 8.0 and r["label_accuracy"] >= 0.99, r
+    assert min(r["per_class"]) >= 0.97, r["per_class"]
+
+
+def test_projection_D_beats_label_planes_and_the_order_of_the_lessons_holds(shipped):
+    """Notebook 05's side-by-side (same G, loop and seed; seed 0: 7.29 against 10.79) and the
+    README's order conditional < DCGAN < vanilla in MNIST-FID, on fresh samples."""
+    fid = {name: r["fid"] for name, (_, r) in shipped.items()}
+    planes = fid.pop("cgan_planes")
+    assert fid["cgan"] < planes - 2.0, (fid["cgan"], planes)
+    assert fid["cgan"] < fid["dcgan"] < fid["vanilla"], fid
 
 
 def test_a_noise_generator_fails_the_same_checks(clf):
@@ -61,5 +80,5 @@ def test_a_noise_generator_fails_the_same_checks(clf):
     r = _score(noise, clf, labels)
     for _, fid_max, confident_min in UNCONDITIONAL.values():   # each unconditional check fails
         assert not (r["covered"] == 10 and r["fid"] <= fid_max and r["confident"] >= confident_min), r
-    assert r["fid"] > 12.0 and r["label_accuracy"] < 0.99, r    # and so does the conditional one
+    assert r["fid"] > 8.0 and r["label_accuracy"] < 0.99, r     # and so does the conditional one
     assert r["covered"] < 10 and r["fid"] > 1000            # (the classifier reads noise as one digit)

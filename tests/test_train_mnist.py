@@ -145,3 +145,45 @@ def test_fit_resumes_from_its_saved_state(tmp_path):
     (tmp_path / "state.pt").write_bytes(b"not a state")
     with pytest.raises(ValueError, match="cannot resume"):
         run(12)
+
+
+def test_learning_rates_decay_linearly_from_decay_from():
+    """Constant up to decay_from, then a straight line down to 1/(steps - decay_from) at the
+    last step; fit applies it to both optimisers (checked through the Adam groups it leaves)."""
+    sched = mnist_train.GANSchedule(steps=10, decay_from=6)
+    factors = [mnist_train.lr_factor(s, sched) for s in range(1, 11)]
+    assert factors[:6] == [1.0] * 6
+    assert factors[6:] == pytest.approx([1.0, 0.75, 0.5, 0.25])
+    assert mnist_train.lr_factor(3, mnist_train.GANSchedule(steps=10)) == 1.0   # no decay
+
+    seen = []
+
+    class Watch(SpyD):
+        def forward(self, x, *y):
+            seen.append(self.opt.param_groups[0]["lr"])
+            return super().forward(x, *y)
+
+    G, D = TinyG(False), Watch()
+    real_adam = torch.optim.Adam
+
+    def adam(params, **kw):           # keep a handle on D's optimiser to read its rate
+        opt = real_adam(params, **kw)
+        if any(p is D.w for p in opt.param_groups[0]["params"]):
+            D.opt = opt
+        return opt
+
+    torch.optim.Adam = adam
+    try:
+        mnist_train.fit(G, D, Cfg(steps=4, decay_from=2), torch.rand(16, 1, 2, 2) * 2 - 1,
+                        torch.Generator().manual_seed(0))
+    finally:
+        torch.optim.Adam = real_adam
+    per_step = seen[::3]              # D is called three times a step (real, fake, G's turn)
+    assert per_step == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
+
+
+def test_decay_from_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="decay_from"):
+        mnist_train.check_schedule(mnist_train.GANSchedule(steps=10, decay_from=10))
+    with pytest.raises(ValueError, match="decay_from"):
+        mnist_train.check_schedule(mnist_train.GANSchedule(steps=10, decay_from=-1))

@@ -51,6 +51,7 @@ def bench_recipe(name: str, threads: int, n_steps: int = 40, warmup: int = 10) -
 
     recipe = RECIPES[name]
     cfg = recipe.Config(log_every=0)
+    cfg.decay_from = None           # the runs below are a few steps long; the rates do not change the time
     n_classes = getattr(cfg, "n_classes", None)
     torch.manual_seed(0)
     G, D = recipe.build(cfg)

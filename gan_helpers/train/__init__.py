@@ -16,12 +16,12 @@ their module: ``train.mnist.save_state``, ``train.cyclegan.make_optimizers``.
 from .average import EMA, recalibrate_batchnorm
 from .critic import GameRun, critic_step, generator_step
 from .history import GridRecorder, History, show_gif, steps
-from .mnist import GANSchedule, averaged_generator, fit, generate_unconditional
+from .mnist import GANSchedule, averaged_generator, fit, generate_unconditional, lr_factor
 from .pool import ImagePool
 from .step import d_step, g_step
 from .toy import ToyGAN, ToyGANConfig
 
 __all__ = ["EMA", "recalibrate_batchnorm", "GameRun", "critic_step", "generator_step",
            "GridRecorder", "History", "show_gif", "steps",
-           "GANSchedule", "averaged_generator", "fit", "generate_unconditional",
+           "GANSchedule", "averaged_generator", "fit", "generate_unconditional", "lr_factor",
            "ImagePool", "d_step", "g_step", "ToyGAN", "ToyGANConfig"]

@@ -29,6 +29,7 @@ class GANSchedule:
     ema_decay: float | None = 0.999  # average of G's weights (None: no averaging)
     log_every: int = 1000      # print losses every N steps (0: never)
     eval_every: int = 0        # MNIST-FID of raw and averaged G every N steps (0: only at the end)
+    decay_from: int | None = None  # from this step both learning rates fall linearly towards 0 at the last step (None: constant)
 
 
 def check_schedule(sched: GANSchedule) -> None:
@@ -44,6 +45,19 @@ def check_schedule(sched: GANSchedule) -> None:
         raise ValueError(f"ema_decay must be in (0, 1) or None (no averaging), got {sched.ema_decay}")
     if sched.log_every < 0 or sched.eval_every < 0:
         raise ValueError("log_every and eval_every must be >= 0 (0: never)")
+    if sched.decay_from is not None and not 0 <= sched.decay_from < sched.steps:
+        raise ValueError(f"decay_from must be None or a step in [0, steps={sched.steps}), got {sched.decay_from}: "
+                         f"with fewer steps than the recipe's default also give --decay-from (a smaller step, "
+                         f"or None for constant learning rates)")
+
+
+def lr_factor(step: int, sched: GANSchedule) -> float:
+    """The learning rates' multiplier at ``step`` (1-based): 1 up to ``sched.decay_from``, then
+    falling linearly to 1 / (steps - decay_from) at the last step (the schedule of the CycleGAN
+    paper, Zhu et al. 2017; stateless, so a resumed run follows it exactly)."""
+    if sched.decay_from is None or step <= sched.decay_from:
+        return 1.0
+    return (sched.steps - step + 1) / (sched.steps - sched.decay_from)
 
 
 def sample_inputs(G: nn.Module, n: int, device, n_classes: int | None, rng: torch.Generator | None = None):
@@ -122,6 +136,10 @@ def fit(G: nn.Module, D: nn.Module, sched: GANSchedule, x_all: torch.Tensor, rng
     for step, batch in enumerate(steps(lambda: batches(*tensors, batch_size=sched.batch_size, generator=rng),
                                        max(sched.steps - start, 0)), start=start + 1):
         x_real, y_real = batch if conditional else (batch, None)
+        if sched.decay_from is not None:
+            for opt, base in ((opt_G, sched.lr_G), (opt_D, sched.lr_D)):
+                for group in opt.param_groups:
+                    group["lr"] = base * lr_factor(step, sched)
         z, *y = draw()
         y_fake = y[0] if conditional else None       # labels the fakes are asked to show
         x_fake = G(z, *y)                             # (N, 1, 28, 28)
