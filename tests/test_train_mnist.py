@@ -147,7 +147,7 @@ def test_fit_resumes_from_its_saved_state(tmp_path):
         run(12)
 
 
-def test_learning_rates_decay_linearly_from_decay_from():
+def test_learning_rates_decay_linearly_from_decay_from(monkeypatch):
     """Constant up to decay_from, then a straight line down to 1/(steps - decay_from) at the
     last step; fit applies it to both optimisers (checked through the Adam groups it leaves)."""
     sched = mnist_train.GANSchedule(steps=10, decay_from=6)
@@ -172,12 +172,9 @@ def test_learning_rates_decay_linearly_from_decay_from():
             D.opt = opt
         return opt
 
-    torch.optim.Adam = adam
-    try:
-        mnist_train.fit(G, D, Cfg(steps=4, decay_from=2), torch.rand(16, 1, 2, 2) * 2 - 1,
-                        torch.Generator().manual_seed(0))
-    finally:
-        torch.optim.Adam = real_adam
+    monkeypatch.setattr(torch.optim, "Adam", adam)
+    mnist_train.fit(G, D, Cfg(steps=4, decay_from=2), torch.rand(16, 1, 2, 2) * 2 - 1,
+                    torch.Generator().manual_seed(0))
     per_step = seen[::3]              # D is called three times a step (real, fake, G's turn)
     assert per_step == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
 
