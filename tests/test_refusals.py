@@ -1,0 +1,68 @@
+"""The shared refusal mechanism of the exercise checks (gan_helpers/checks/_refusals.py)."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_helpers import losses
+from gan_helpers.checks import CheckFailed
+from gan_helpers.checks._refusals import call_refusing, refuse_identity, refusing
+
+
+def _learner_namespace(source: str) -> dict:
+    ns = {"torch": torch, "F": F, "nn": nn, "losses": losses}
+    exec(source, ns)
+    return ns
+
+
+def test_torch_ops_refused_whatever_the_route():
+    ns = _learner_namespace(
+        "from torch.nn.functional import binary_cross_entropy as b\n"
+        "def direct(p, y): return F.binary_cross_entropy(p, y)\n"
+        "def aliased(p, y): return b(p, y)\n"
+        "def module(p, y): return nn.BCELoss()(p, y)\n"
+        "def fine(p, y): return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n")
+    p, y = torch.tensor([0.2, 0.7]), torch.tensor([1.0, 0.0])
+    ops = {F.binary_cross_entropy: "write BCE yourself"}
+    for name in ("direct", "aliased", "module"):
+        with pytest.raises(CheckFailed, match="write BCE yourself"):
+            call_refusing(ns[name], p, y, name=name, torch_ops=ops)
+    got = call_refusing(ns["fine"], p, y, name="fine", torch_ops=ops)
+    assert torch.allclose(got, F.binary_cross_entropy(p, y))     # the mode is gone afterwards
+
+
+def test_library_refused_by_alias_and_module_attribute_and_restored():
+    ns = _learner_namespace(
+        "from gan_helpers.losses import discriminator_loss as dl\n"
+        "def by_alias(a, b): return dl(a, b)\n"
+        "def by_module(a, b): return losses.discriminator_loss(a, b)\n")
+    a, b = torch.randn(4, 1), torch.randn(4, 1)
+    lib = {losses.discriminator_loss: "write the loss, not the library's"}
+    for name in ("by_alias", "by_module"):
+        with pytest.raises(CheckFailed, match="not the library's"):
+            call_refusing(ns[name], a, b, name=name, library=lib)
+    assert ns["dl"] is losses.discriminator_loss and losses.discriminator_loss.__name__ == "discriminator_loss"
+
+
+def test_notebook_names_refused_but_not_the_learners_own_function():
+    ns = _learner_namespace(
+        "def worked(x): return x + 1\n"
+        "def wraps(x): return worked(x)\n"
+        "def own(x): return x + 2\n")
+    with pytest.raises(CheckFailed, match="section 1"):
+        call_refusing(ns["wraps"], 1, name="wraps", notebook={"worked": "that is section 1's function"})
+    assert call_refusing(ns["worked"], 1, name="worked", notebook={"worked": "x"}) == 2
+    assert call_refusing(ns["own"], 1, name="own", notebook={"worked": "x", "missing": "y"}) == 3
+    assert ns["wraps"](1) == 2                                    # bindings restored
+
+
+def test_stub_and_identity():
+    def stub(x):
+        raise NotImplementedError()
+    with pytest.raises(CheckFailed, match="NotImplementedError"):
+        call_refusing(stub, 1, name="stub")
+    with pytest.raises(CheckFailed, match="itself"):
+        refuse_identity(F.binary_cross_entropy, {F.binary_cross_entropy: "Write it."}, "bce")
+    refuse_identity(stub, {F.binary_cross_entropy: "Write it."}, "bce")
+    with refusing(stub):                                          # nothing to refuse: a no-op
+        pass
