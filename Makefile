@@ -8,7 +8,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test unit notebooks student bench data clean-venv browser browser-deps chromium course course-test
+.PHONY: setup lab test unit notebooks student student-dist bench data clean-venv browser browser-deps chromium course course-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ browser: browser-deps
 # A real nbgrader course folder in course/ (source, release, gradebook.db); see docs/instructor.md.
 course: setup
 	$(PY) -m instructor.build_course --out course
+
+# What a class receives (docs/instructor.md 1b): released notebooks (no solutions) and the helper
+# wheel carrying the shipped weights, in dist/student/.
+student-dist: setup
+	$(PY) -m instructor.student_dist --out dist/student
 
 # A class played through nbgrader: solutions, stubs and a wrong answer autograded (smoke mode);
 # the autograded stubs are also the learner-version runs (instructor/learner_run.py).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -22,9 +23,33 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupt, or belongs to another model."""
 
 
+PRETRAINED_DIR_ENV = "GAN_PRETRAINED_DIR"
+
+
 def pretrained_dir() -> Path:
-    """The folder of shipped weights: ``<repository>/data/pretrained``."""
+    """The folder of shipped weights (the ``.safetensors`` files and their ``SHA256SUMS``), first found of:
+
+    1. ``$GAN_PRETRAINED_DIR``, when set (a class sharing one copy, or weights kept elsewhere);
+    2. ``gan_helpers/shipped/pretrained`` inside the installed package: the student wheel that
+       ``make student-dist`` builds carries the weights there (instructor/student_dist.py);
+    3. ``<repository>/data/pretrained``: a clone of the repository.
+
+    When none exists, the repository path is returned and loading says what to do.
+    """
+    env = os.environ.get(PRETRAINED_DIR_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    bundled = Path(__file__).resolve().parent / "shipped" / "pretrained"
+    if bundled.is_dir():
+        return bundled
     return Path(__file__).resolve().parents[1] / "data" / "pretrained"
+
+
+def _where_weights_go() -> str:
+    return (f"The shipped weights are looked for in ${PRETRAINED_DIR_ENV}, then in the installed package "
+            "(the student wheel of `make student-dist` carries them), then in data/pretrained of a clone of "
+            f"the repository. Set {PRETRAINED_DIR_ENV} to the folder holding SHA256SUMS and the .safetensors "
+            "files, install the student wheel, or work in a clone.")
 
 
 def class_path(cls: type) -> str:
@@ -155,6 +180,8 @@ def shipped_sha256(filename: str) -> str:
             parts = line.split()
             if len(parts) == 2 and parts[1].lstrip("*") == filename:
                 return parts[0].lower()  # sha256sum writes lower case; accept either
+    if not sums.exists():
+        raise CheckpointError(f"No shipped weights found: {sums} does not exist. {_where_weights_go()}")
     raise CheckpointError(f"No sha256 recorded for {filename} in {sums}.")
 
 
