@@ -3,8 +3,9 @@ least-squares loss; Zhu et al. 2017 for the cycle and identity terms). Explained
 notebook 01 (BCE, saturating vs non-saturating), notebook 06 (Wasserstein, Arjovsky et al.
 2017) and notebook 07 (LSGAN, cycle).
 
-Every function takes logits of shape (N,) or (N, 1) or (N, 1, h, w) (PatchGAN) and
-returns a scalar mean.
+Every GAN loss here takes D's logits of shape (N,) or (N, 1) or (N, 1, h, w) (PatchGAN) and
+returns a scalar mean; the one exception is ``bce_by_hand(p, y)``, notebook 01's BCE on
+probabilities, kept to show where that route breaks.
 """
 from __future__ import annotations
 

@@ -32,10 +32,10 @@ from instructor.learner_run import problems as learner_problems
 
 AUTOGRADE_TARGET_S = 120
 # A wrong answer each check is known to catch: solution cell grade_id -> (body that replaces
-# the model solution, a phrase of the check's message). Notebook 01, exercise 1: BCE with
-# the sign flipped (gan_helpers.checks.nb01.check_bce names it).
+# the model solution, a phrase of the check's message). Notebook 01, exercise 1:
+# BCE from logits with the sign flipped (gan_helpers.checks.nb01.check_bce_from_logits names it).
 WRONG_ANSWERS = {
-    "ex1_bce": ("    return (y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n", "the sign is flipped"),
+    "ex1_bce": ("    return -(y * F.softplus(-logits) + (1 - y) * F.softplus(logits)).mean()\n", "the sign is flipped"),
 }
 STUB_MESSAGE = "still raises NotImplementedError"
 TIMES: dict[str, dict[str, float]] = {}

@@ -66,3 +66,16 @@ def test_stub_and_identity():
     refuse_identity(stub, {F.binary_cross_entropy: "Write it."}, "bce")
     with refusing(stub):                                          # nothing to refuse: a no-op
         pass
+
+
+def test_aten_ops_refused_below_the_python_functions():
+    ns = _learner_namespace(
+        "def by_ops(l, y): return torch.ops.aten.binary_cross_entropy_with_logits(l, y).mean()\n"
+        "def by_torch(l, y): return torch.binary_cross_entropy_with_logits(l, y, None, None, 1)\n"
+        "def fine(l, y): return (l - y).abs().mean()\n")
+    l, y = torch.tensor([0.2, -1.0]), torch.tensor([1.0, 0.0])
+    aten = {torch.ops.aten.binary_cross_entropy_with_logits: "write it yourself"}
+    for name in ("by_ops", "by_torch"):
+        with pytest.raises(CheckFailed, match="write it yourself"):
+            call_refusing(ns[name], l, y, name=name, aten_ops=aten)
+    assert torch.isclose(call_refusing(ns["fine"], l, y, name="fine", aten_ops=aten), torch.tensor(0.9))

@@ -16,6 +16,9 @@ function):
 * ``torch_ops``: torch functions (``F.binary_cross_entropy_with_logits``, ``torch.linalg.svd``,
   ...), seen through a ``TorchFunctionMode`` whatever name they were imported under; ``nn``
   modules such as ``nn.BCELoss`` call them, so they are refused too.
+* ``aten_ops``: ATen operators (``torch.ops.aten.binary_cross_entropy_with_logits``), seen one
+  level lower through a ``TorchDispatchMode``, for the routes that skip the Python functions
+  (``torch.ops.aten...``, ``torch._C._nn...``).
 
 Used by every ``checks/nbNN.py``; the tests in ``tests/test_refusals.py`` and each notebook's
 check tests prove the refusals fire.
@@ -27,6 +30,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Callable
 
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from ._core import CheckFailed, call
 
@@ -104,10 +108,25 @@ class _TorchOpsOff(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+class _AtenOpsOff(TorchDispatchMode):
+    """The ATen operators in ``messages`` (overload packets such as ``torch.ops.aten.mse_loss``)
+    raise CheckFailed, whichever Python route reached them."""
+
+    def __init__(self, messages: dict):
+        super().__init__()
+        self.messages = messages
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        message = self.messages.get(getattr(func, "overloadpacket", None))
+        if message is not None:
+            raise CheckFailed(message)
+        return func(*args, **(kwargs or {}))
+
+
 @contextmanager
 def refusing(fn, *, library: dict | None = None, notebook: dict[str, str] | None = None,
-             torch_ops: dict | None = None):
-    """All three refusals at once, for the duration of the block (see the module docstring)."""
+             torch_ops: dict | None = None, aten_ops: dict | None = None):
+    """All the refusals at once, for the duration of the block (see the module docstring)."""
     with ExitStack() as stack:
         if library:
             stack.enter_context(_library_off(fn, library))
@@ -115,14 +134,17 @@ def refusing(fn, *, library: dict | None = None, notebook: dict[str, str] | None
             stack.enter_context(_notebook_names_off(fn, notebook))
         if torch_ops:
             stack.enter_context(_TorchOpsOff(torch_ops))
+        if aten_ops:
+            stack.enter_context(_AtenOpsOff(aten_ops))
         yield
 
 
 def call_refusing(fn, *args, name: str, library: dict | None = None, notebook: dict[str, str] | None = None,
-                  torch_ops: dict | None = None, shadow_message: str | None = None, **kwargs):
+                  torch_ops: dict | None = None, aten_ops: dict | None = None, shadow_message: str | None = None,
+                  **kwargs):
     """Run the learner's ``fn(*args, **kwargs)`` with the refusals on: ``call``'s hint for a stub
     still raising NotImplementedError, and each refused call's own message."""
-    with refusing(fn, library=library, notebook=notebook, torch_ops=torch_ops):
+    with refusing(fn, library=library, notebook=notebook, torch_ops=torch_ops, aten_ops=aten_ops):
         return _call(fn, *args, name=name, shadow_message=shadow_message, **kwargs)
 
 

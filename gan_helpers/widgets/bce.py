@@ -151,7 +151,8 @@ def plot_generator_losses(lo: float = -8.0, hi: float = 8.0, n: int = 401, axes=
     a1.plot(l, c["grad_nonsat"], label="non-saturating (autograd)", **ns_kw)
     a1.plot(l, c["grad_sat_closed"], "k--", lw=1, label="closed forms -D, D - 1")
     a1.plot(l, c["grad_nonsat_closed"], "k--", lw=1)
-    a1.set(xlabel="D's logit on a fake", ylabel="d loss / d logit", ylim=(-1.1, 0.1),
+    # Head room above 0 for the legend, so it covers neither curve.
+    a1.set(xlabel="D's logit on a fake", ylabel="d loss / d logit", ylim=(-1.1, 0.75),
            title="gradient reaching G (through the logit)")
     a1.axvspan(lo, -3, color="0.9", zorder=0)
     a1.text(lo + 0.3, -0.55, "early training:\nD rejects fakes,\nD(G(z)) ~ 0", fontsize=8)
@@ -162,7 +163,7 @@ def plot_generator_losses(lo: float = -8.0, hi: float = 8.0, n: int = 401, axes=
            title="gradient with respect to D's output")
     for a in axes:
         a.axhline(0, color="0.6", lw=0.8)
-        a.legend(fontsize=8, loc="lower right" if a is not a0 else "upper center")
+        a.legend(fontsize=8, loc={0: "upper center", 1: "upper right", 2: "lower right"}[list(axes).index(a)])
     fig.tight_layout()
     return fig
 

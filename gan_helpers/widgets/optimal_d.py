@@ -83,7 +83,8 @@ class OptimalDPanel(FigurePanel):
 class OptimalDArtists:
     """The optimal-D figure's artists, made once; :meth:`draw` gives them a state's data.
 
-    Left: p_data, p_g and D*(x) (on a twin axis). Right: V(D*, G) over the generator mean (std fixed).
+    Left: p_data, p_g and D*(x) (on a twin axis). Right: V(D*, G) over the generator mean (std fixed), the
+    minimax generator's objective once D is optimal (the non-saturating one follows KL - 2 JSD instead).
     """
 
     def __init__(self, axes):
@@ -98,14 +99,15 @@ class OptimalDArtists:
         tw.set(ylim=(-0.02, 1.02), ylabel="D*(x)")
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = tw.get_legend_handles_labels()
-        # On the twin, so the legend is drawn above D*'s dashed line.
-        self.leg = tw.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+        # On the twin, so the legend is drawn above D*'s dashed line; lower left, where the densities are
+        # near 0 and D* sits near 1, so it hides neither.
+        self.leg = tw.legend(h1 + h2, l1 + l2, fontsize=8, loc="lower left")
         self.curve, = ax_v.plot(*empty, color="k", lw=2, label="V(D*, G) for std 0.00")
         self.dot, = ax_v.plot(*empty, "o", color="tab:purple", zorder=3, label="current generator")
         ax_v.axhline(-LOG4, color="tab:green", ls="--", lw=1, label="-log 4 (p_g = p_data)")
         ax_v.axhline(0.0, color="0.6", lw=0.8)
         ax_v.set(xlabel="generator mean", ylabel="V(D*, G)", ylim=(-LOG4 - 0.1, 0.1),
-                 title="what G minimises once D is optimal")
+                 title="what the minimax G minimises once D is optimal")
         self.leg_v = ax_v.legend(fontsize=8, loc="lower right")
         self.dynamic = [self.p_data, self.p_g, ax.title, self.d_star, self.leg, self.curve, self.dot, self.leg_v]
 
