@@ -8,7 +8,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test unit notebooks student student-dist bench data clean-venv browser browser-deps chromium course course-test
+.PHONY: setup lab test unit notebooks student student-dist bench data figures clean-venv browser browser-deps chromium course course-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench: setup
 # Seed the data cache from a mirror folder: make data MIRROR=../shared/data
 data: setup
 	$(PY) -m gan_helpers data $(if $(MIRROR),--mirror $(MIRROR),)
+
+# The README's pictures (docs/img/*.png), drawn from the shipped weights; needs the horse2zebra
+# test photos (make data fetches MNIST; `$(PY) -m gan_helpers data --horse2zebra` the photos).
+figures: setup
+	$(PY) -m gan_helpers figures
 
 clean-venv:
 	rm -rf $(VENV)

@@ -12,6 +12,7 @@ returning a :class:`RecipeResult`. Where a result is written:
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,8 @@ def command_of(cfg, recipe: str) -> str:
         if v == getattr(default, f.name) or f.name == "out":
             continue
         flag = f"--{f.name.replace('_', '-')}"
-        flags.append(flag if isinstance(v, bool) and v else f"{flag} {v}")
+        # quoted as a shell would need it: --game 'WGAN (clip)' must stay one argument
+        flags.append(flag if isinstance(v, bool) and v else f"{flag} {shlex.quote(str(v))}")
     return " ".join([f"python -m gan_helpers train {recipe}", *flags])
 
 
