@@ -31,9 +31,10 @@ STUDENT_README = """\
 # GAN Notebooks: the student copy
 
 This folder holds the course notebooks (`notebooks/`) and the helper package they import (the
-`.whl` file, with the trained models inside it). You need Python 3.10 or newer and about 2.5 GB of
-disk on a laptop without a GPU (about 6 GB with the default PyTorch, which carries GPU libraries);
-the datasets add about 350 MB on first use.
+`.whl` file, with the trained models inside it). You need Python 3.10 or newer and no GPU. Disk:
+the default PyTorch carries GPU libraries (an environment with it measured 5.6 GB on Linux); the
+CPU-only build below is far smaller (torch alone measured 0.9 GB). The datasets are downloaded
+on first use (about 130 MB).
 
 ## Install (Linux, macOS, Windows)
 
