@@ -79,3 +79,33 @@ def test_aten_ops_refused_below_the_python_functions():
         with pytest.raises(CheckFailed, match="write it yourself"):
             call_refusing(ns[name], l, y, name=name, aten_ops=aten)
     assert torch.isclose(call_refusing(ns["fine"], l, y, name="fine", aten_ops=aten), torch.tensor(0.9))
+
+
+def test_captured_references_refused_defaults_closures_partials():
+    """A refused function carried by the learner's function (a default value, a keyword-only
+    default, a closure cell, a functools.partial, one level further down) bypasses the name
+    swapping; it is refused before the call, with the library's message."""
+    ns = _learner_namespace(
+        "import functools\n"
+        "def by_default(a, b, dl=losses.discriminator_loss): return dl(a, b)\n"
+        "def by_kwdefault(a, b, *, dl=losses.discriminator_loss): return dl(a, b)\n"
+        "def make():\n    dl = losses.discriminator_loss\n    def inner(a, b): return dl(a, b)\n    return inner\n"
+        "by_closure = make()\n"
+        "by_partial = functools.partial(losses.discriminator_loss)\n"
+        "def helper(a, b, dl=losses.discriminator_loss): return dl(a, b)\n"
+        "def by_helper(a, b, h=helper): return h(a, b)\n"
+        "def worked(a, b): return a.mean() + b.mean()\n"
+        "def by_worked(a, b, w=worked): return w(a, b)\n"
+        "def by_torch(a, b, m=F.mse_loss): return m(a, b)\n"
+        "def fine(a, b, scale=2.0): return scale * (a - b).pow(2).mean()\n")
+    a, b = torch.randn(4, 1), torch.randn(4, 1)
+    lib = {losses.discriminator_loss: "write the loss, not the library's"}
+    for name in ("by_default", "by_kwdefault", "by_closure", "by_partial", "by_helper"):
+        with pytest.raises(CheckFailed, match="carries .*not the library's"):
+            call_refusing(ns[name], a, b, name=name, library=lib)
+    with pytest.raises(CheckFailed, match="section 1"):
+        call_refusing(ns["by_worked"], a, b, name="by_worked", notebook={"worked": "that is section 1's function"})
+    with pytest.raises(CheckFailed, match="carries .*square it yourself"):
+        call_refusing(ns["by_torch"], a, b, name="by_torch", torch_ops={F.mse_loss: "square it yourself"})
+    assert torch.isclose(call_refusing(ns["fine"], a, b, name="fine", library=lib,
+                                       torch_ops={F.mse_loss: "square it yourself"}), 2 * (a - b).pow(2).mean())

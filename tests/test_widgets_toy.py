@@ -179,3 +179,18 @@ def test_panel_says_its_sliders_set_the_next_run():
     before = p.png
     p.width.value = 32                                   # a slider step: same picture
     assert p.png == before
+
+
+@pytest.mark.parametrize("non_saturating,g_level", [(True, 0.6931), (False, -0.6931)])
+def test_loss_panel_draws_the_half_half_reference_levels(non_saturating, g_level):
+    """Dotted log 4 (D) and +-log 2 (G: the value of each loss when D says 1/2 everywhere), as one
+    collection, so the loss curves stay the only lines."""
+    gan = ToyGAN(ring(), ToyGANConfig(width=16, depth=2, batch_size=32, steps=3, non_saturating=non_saturating)).train()
+    view = ToyView(live=False)
+    view(gan)
+    ax_l = view.axes[2]
+    assert [l.get_label() for l in ax_l.lines] == ["loss_D", "loss_G"] and "dotted" in ax_l.get_title()
+    (refs,) = ax_l.collections
+    levels = sorted(round(float(seg[0][1]), 4) for seg in refs.get_segments())
+    assert levels == sorted([1.3863, g_level])
+    view.close()

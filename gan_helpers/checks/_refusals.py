@@ -20,11 +20,16 @@ function):
   level lower through a ``TorchDispatchMode``, for the routes that skip the Python functions
   (``torch.ops.aten...``, ``torch._C._nn...``).
 
+Before the call, ``refuse_captured`` also looks at what the function carries instead of looking
+it up by name (default values, closure cells, a ``functools.partial``'s function and arguments):
+a refused function captured there (``def step(..., loss=lsgan_loss)``) is refused at once.
+
 Used by every ``checks/nbNN.py``; the tests in ``tests/test_refusals.py`` and each notebook's
 check tests prove the refusals fire.
 """
 from __future__ import annotations
 
+import functools
 import sys
 from contextlib import ExitStack, contextmanager
 from typing import Callable
@@ -42,6 +47,55 @@ def _stand_in(message: str):
     return raiser
 
 
+def _globals_of(fn):
+    """The namespace ``fn`` looks names up in: its own, or that of the function a
+    ``functools.partial`` or a bound method wraps (the learner's notebook)."""
+    for _ in range(5):
+        if isinstance(getattr(fn, "__globals__", None), dict):
+            return fn.__globals__
+        fn = getattr(fn, "func", None) or getattr(fn, "__func__", None) or getattr(fn, "__wrapped__", None)
+    return None
+
+
+def _captured(fn, depth: int = 3) -> list:
+    """The callables ``fn`` carries with it rather than looks up by name: a partial's function and
+    arguments, a bound method's function, ``__wrapped__``, default values and closure cells,
+    followed ``depth`` levels into the functions found there."""
+    found, seen, todo = [], {id(fn)}, [(fn, 0)]
+    while todo:
+        obj, level = todo.pop()
+        inner = []
+        if isinstance(obj, functools.partial):
+            inner += [obj.func, *obj.args, *obj.keywords.values()]
+        for attr in ("__func__", "__wrapped__"):
+            if getattr(obj, attr, None) is not None:
+                inner.append(getattr(obj, attr))
+        inner += list(getattr(obj, "__defaults__", None) or ())
+        inner += list((getattr(obj, "__kwdefaults__", None) or {}).values())
+        for cell in getattr(obj, "__closure__", None) or ():
+            try:
+                inner.append(cell.cell_contents)
+            except ValueError:                        # an empty cell
+                pass
+        for o in inner:
+            if callable(o) and id(o) not in seen:
+                seen.add(id(o))
+                found.append(o)
+                if level + 1 < depth:
+                    todo.append((o, level + 1))
+    return found
+
+
+def refuse_captured(fn, forbidden: dict, name: str) -> None:
+    """Fail when ``fn`` captured one of ``forbidden``'s functions as a default value, in a closure or
+    in a ``functools.partial`` (routes that the name swapping below does not see)."""
+    for obj in _captured(fn):
+        for f, message in forbidden.items():
+            if obj is f:
+                raise CheckFailed(f"{name} carries {getattr(f, '__qualname__', f)} with it (a default value, a "
+                                  f"closure or a functools.partial). {message}")
+
+
 @contextmanager
 def _library_off(fn, messages: dict):
     """While the block runs, every name bound to one of ``messages``' functions, in the learner's
@@ -50,8 +104,8 @@ def _library_off(fn, messages: dict):
     alias (``from ... import gradient_penalty as gp``); this module keeps its own for the answers."""
     namespaces = [vars(m) for name, m in list(sys.modules.items())
                   if name.startswith("gan_helpers") and m is not None and name != __name__]
-    if isinstance(getattr(fn, "__globals__", None), dict):
-        namespaces.append(fn.__globals__)
+    if _globals_of(fn) is not None:
+        namespaces.append(_globals_of(fn))
     swapped, seen = [], set()
     try:
         for ns in namespaces:
@@ -75,7 +129,7 @@ def _notebook_names_off(fn, messages: dict[str, str]):
     each bound name in ``messages`` points to a stand-in while the block runs. A name that is not
     defined (the learner skipped that cell) is left alone. The learner's function itself is never
     swapped, so an exercise may be named like a worked example without refusing itself."""
-    ns = getattr(fn, "__globals__", None)
+    ns = _globals_of(fn)
     swapped = []
     try:
         if isinstance(ns, dict):
@@ -126,7 +180,12 @@ class _AtenOpsOff(TorchDispatchMode):
 @contextmanager
 def refusing(fn, *, library: dict | None = None, notebook: dict[str, str] | None = None,
              torch_ops: dict | None = None, aten_ops: dict | None = None):
-    """All the refusals at once, for the duration of the block (see the module docstring)."""
+    """All the refusals at once, for the duration of the block (see the module docstring); a refused
+    function that ``fn`` captured (``refuse_captured``) fails at once."""
+    ns = _globals_of(fn) or {}
+    captured = {**(library or {}), **(torch_ops or {}),
+                **{ns[k]: m for k, m in (notebook or {}).items() if callable(ns.get(k)) and ns.get(k) is not fn}}
+    refuse_captured(fn, captured, getattr(fn, "__name__", "your function"))
     with ExitStack() as stack:
         if library:
             stack.enter_context(_library_off(fn, library))
@@ -159,7 +218,7 @@ def refuse_identity(fn, forbidden: dict, name: str) -> None:
 def _shadowed(fn, name: str, library_fn) -> bool:
     """True when the learner's notebook rebound ``name`` (imported from the library earlier in the
     notebook) to something else: then re-running the earlier cell that uses it runs the learner's."""
-    ns = getattr(fn, "__globals__", None)
+    ns = _globals_of(fn)
     return isinstance(ns, dict) and name in ns and ns[name] is not library_fn
 
 

@@ -10,6 +10,7 @@ so tests drive it without a browser.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import ipywidgets as W
@@ -69,7 +70,13 @@ def draw_toy_state(axes, gan: ToyGAN, n: int = 1000, resolution: int = 80, lines
     ax_l.clear()
     if len(gan.history):
         # Smooth over at most 25 steps, and never so much that a short run leaves one point.
-        plot_curves(gan.history.as_dict(), ax=ax_l, smooth=max(1, min(25, len(gan.history) // 10)), title="losses")
+        plot_curves(gan.history.as_dict(), ax=ax_l, smooth=max(1, min(25, len(gan.history) // 10)))
+        # Dotted: each loss if D said 1/2 everywhere: log 4 for D; log 2 for the non-saturating G
+        # loss -log D(G(z)), -log 2 for the saturating log(1 - D(G(z))). Drawn as one collection,
+        # so ax_l.lines holds only the two curves.
+        g_level = math.log(2) if gan.cfg.non_saturating else -math.log(2)
+        ax_l.hlines([math.log(4), g_level], 0, max(1, len(gan.history) - 1), colors="gray", linestyles=":", lw=1)
+        ax_l.set_title(f"losses (dotted: log 4 and {'' if gan.cfg.non_saturating else '-'}log 2)")
 
 
 class ToyView:
