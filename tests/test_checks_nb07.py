@@ -138,7 +138,6 @@ def test_pool():
     from gan_helpers.train.pool import ImagePool
     random.seed(0)
     assert check_pool(PoolSolution)
-    assert check_pool(ImagePool)  # the library's pool passes too
 
     class Stub:
         def __init__(self, size=50):
@@ -159,28 +158,138 @@ def test_pool():
         check_pool(PoolNotDetached)
 
 
+def test_pool_refuses_the_library_pool_and_its_wrappers():
+    from gan_helpers.checks.nb07 import check_pool
+    from gan_helpers.train.pool import ImagePool
+
+    class Sub(ImagePool):                          # a subclass of the library's pool
+        pass
+
+    class Wrapper:                                 # a wrapper that builds the library's pool
+        def __init__(self, size=50):
+            self.inner = ImagePool(size)
+
+        def query(self, fakes):
+            return self.inner.query(fakes)
+
+    earlier = ImagePool(5)                         # an instance made before the check (Section 4's `pool`)
+
+    class Borrow:
+        def __init__(self, size=50):
+            self.size = size
+
+        def query(self, fakes):
+            return earlier.query(fakes)
+
+    class MethodCopy:
+        __init__ = ImagePool.__init__
+        query = ImagePool.query
+
+    for cls in (ImagePool, Sub, Wrapper, Borrow, MethodCopy):
+        with pytest.raises(CheckFailed, match="write the pool yourself"):
+            check_pool(cls)
+    assert ImagePool(2).query(torch.zeros(3, 1, 2, 2)).shape == (3, 1, 2, 2)   # restored afterwards
+
+
 # --- the training step --------------------------------------------------------------------
+def step_solution(model, opt_G, opt_D, real_A, real_B, pool_A, pool_B, lambda_cycle=10.0, lambda_identity=0.5,
+                  mistake=None):
+    """The notebook's model solution (cell of Exercise 5), with one optional mistake."""
+    from gan_helpers.losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
+    G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
+    fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+    loss_gan_AB, loss_gan_BA = lsgan_generator_loss(D_B(fake_B)), lsgan_generator_loss(D_A(fake_A))
+    loss_cyc_A, loss_cyc_B = cycle_loss(real_A, G_BA(fake_B)), cycle_loss(real_B, G_AB(fake_A))
+    loss_idt_A, loss_idt_B = identity_loss(real_B, G_AB(real_B)), identity_loss(real_A, G_BA(real_A))
+    loss_G = (loss_gan_AB + loss_gan_BA + lambda_cycle * (loss_cyc_A + loss_cyc_B)
+              + lambda_cycle * lambda_identity * (loss_idt_A + loss_idt_B))
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+    if mistake == "new fakes":                     # queries the pools, then feeds D the newest fakes
+        pool_A.query(fake_A), pool_B.query(fake_B)
+        fa, fb = fake_A.detach(), fake_B.detach()
+    elif mistake == "no pool":                     # never queries the pools
+        fa, fb = fake_A.detach(), fake_B.detach()
+    elif mistake == "swapped":
+        fa, fb = pool_B.query(fake_A), pool_A.query(fake_B)
+    elif mistake == "twice":
+        pool_A.query(fake_A)
+        fa, fb = pool_A.query(fake_A), pool_B.query(fake_B)
+    else:
+        fa, fb = pool_A.query(fake_A), pool_B.query(fake_B)
+    loss_D_A = lsgan_discriminator_loss(D_A(real_A), D_A(fa))
+    loss_D_B = lsgan_discriminator_loss(D_B(real_B), D_B(fb))
+    opt_D.zero_grad(set_to_none=True)
+    (loss_D_A + loss_D_B).backward()
+    opt_D.step()
+    return dict(G_gan_AB=loss_gan_AB, G_gan_BA=loss_gan_BA, cycle_A=loss_cyc_A, cycle_B=loss_cyc_B,
+                identity_A=loss_idt_A, identity_B=loss_idt_B, D_A=loss_D_A, D_B=loss_D_B)
+
+
 def test_train_step():
     from gan_helpers.checks import nb07
-    from gan_helpers.train.cyclegan import train_step
 
-    assert nb07.check_train_step(train_step)  # the library's step is the model solution
+    assert nb07.check_train_step(step_solution)
     with pytest.raises(CheckFailed, match="NotImplementedError"):
         nb07.check_train_step(stub)
 
     for kw, match in [(dict(order="DG"), "before the generators"), (dict(zero_grad=False), "zero_grad"),
                       (dict(lam_idt=0.0), "identity terms are missing"), (dict(lam=10.0, lam_idt=0.5), "not the paper's"),
-                      (dict(detach=False), "detached fakes")]:
+                      (dict(detach=False, use_pool=False), "detached fakes")]:
         with pytest.raises(CheckFailed, match=match):
             nb07.check_train_step(_fresh(nb07, kw))
     with pytest.raises(CheckFailed, match="dict"):
-        nb07.check_train_step(lambda *args: train_step(*args) and None)
+        nb07.check_train_step(lambda *args: step_solution(*args) and None)
+
+
+@pytest.mark.parametrize("mistake, match", [("new fakes", "newest fakes, not the ones the pool returned"),
+                                            ("no pool", "never queried"), ("swapped", "pools are swapped"),
+                                            ("twice", "once per step")])
+def test_train_step_sees_a_misused_pool(mistake, match):
+    from gan_helpers.checks import nb07
+    with pytest.raises(CheckFailed, match=match):
+        nb07.check_train_step(lambda *a: step_solution(*a, mistake=mistake))
+
+
+def test_train_step_refuses_the_library_step():
+    from gan_helpers.checks import nb07
+    from gan_helpers.train.cyclegan import train_step
+    from gan_helpers.train.cyclegan import train_step as lib_train_step  # the notebook's alias
+
+    with pytest.raises(CheckFailed, match="write the step yourself"):
+        nb07.check_train_step(train_step)          # train_step = the library's
+
+    def calls_library(*args):
+        return lib_train_step(*args)
+
+    def calls_module(*args):
+        from gan_helpers.train import cyclegan
+        return cyclegan.train_step(*args)
+
+    for fn in (calls_library, calls_module):
+        with pytest.raises(CheckFailed, match="write the step yourself"):
+            nb07.check_train_step(fn)
+
+
+def test_losses_refuse_the_library_losses():
+    from gan_helpers.losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
+    with pytest.raises(CheckFailed, match="Exercise 3"):
+        check_discriminator_loss(lambda D, r, f: lsgan_discriminator_loss(D(r), D(f.detach())))
+
+    def g_lib(G_AB, G_BA, D_A, D_B, a, b, lam=10.0, li=0.5):
+        fb, fa = G_AB(a), G_BA(b)
+        return (lsgan_generator_loss(D_B(fb)) + lsgan_generator_loss(D_A(fa))
+                + lam * (cycle_loss(a, G_BA(fb)) + cycle_loss(b, G_AB(fa)))
+                + lam * li * (identity_loss(b, G_AB(b)) + identity_loss(a, G_BA(a))))
+    with pytest.raises(CheckFailed, match="Exercise 4"):
+        check_generator_loss(g_lib)
 
 
 def _fresh(nb07, kw):
-    """A wrong step: the library's reference step with one mistake, on every call."""
+    """A wrong step: the reference step with one mistake, on every call."""
     def step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam=10.0, lam_idt=0.5):
         k = dict(kw)
-        nb07._reference_step(model, opt_G, opt_D, a, b, k.pop("lam", lam), k.pop("lam_idt", lam_idt), **k)
+        nb07._reference_step(model, opt_G, opt_D, a, b, pool_A, pool_B, k.pop("lam", lam), k.pop("lam_idt", lam_idt), **k)
         return {key: 0.0 for key in ("cycle_A", "cycle_B", "identity_A", "identity_B", "D_A", "D_B")}
     return step

@@ -122,8 +122,7 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
     Written here rather than taken from torchmetrics' ``FrechetInceptionDistance``, because
     that metric takes images and re-extracts the real set's features on every use, while the
     MNIST reference statistics here are computed once per classifier and reused by every
-    score a notebook prints; KID, which has no such cache to keep, comes from torchmetrics
-    (:mod:`gan_helpers.metrics.kid`)."""
+    score a notebook prints (KID is written out in :mod:`gan_helpers.metrics.kid`)."""
     mu1, s1 = _gaussian(feats_a, "feats_a")
     mu2, s2 = _gaussian(feats_b, "feats_b")
     if mu1.shape != mu2.shape:

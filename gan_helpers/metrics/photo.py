@@ -13,8 +13,8 @@ measured the same way:
   against the test photos (a perfect translator can be expected to score about this).
 
 The kernel inception distance (``kid_*``, Binkowski et al. 2018, :mod:`gan_helpers.metrics.kid`)
-is reported beside each photo-FID: it is unbiased at these sample sizes, so it is the number
-to compare across sets of different sizes.
+is reported beside each photo-FID, x 10^3 as usual, with a bootstrap standard error: it is
+unbiased at these sample sizes, so it is the number to compare across sets of different sizes.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from torch import nn
 
 from ..checkpoints import load_pretrained
 from ..data.horse2zebra import load_horse2zebra
-from .kid import kid
+from .kid import KID_SCALE, kid
 from .mnist import frechet_distance
 from ..models.classifier_photos import PhotoClassifier
 
@@ -62,8 +62,8 @@ def photo_fid(x: torch.Tensor, y: torch.Tensor, clf: nn.Module | None = None) ->
 
 
 def photo_kid(x: torch.Tensor, y: torch.Tensor, clf: nn.Module | None = None, seed: int = 0) -> tuple[float, float]:
-    """KID (mean, spread over subsets) between two sets of photos (N, 3, H, W) and (M, 3, H, W)
-    in [-1, 1], in the horse-vs-zebra classifier's features."""
+    """KID (raw units) and its bootstrap standard error between two sets of photos (N, 3, H, W) and
+    (M, 3, H, W) in [-1, 1], in the horse-vs-zebra classifier's features."""
     clf = load_photo_classifier() if clf is None else clf
     return kid(_check_photos(x, "x"), _check_photos(y, "y"), clf, seed=seed)
 
@@ -87,7 +87,7 @@ def translation_report(model: nn.Module, size: int = 64, device: str | torch.dev
     the target), ``change_AB`` / ``change_BA`` (mean |G(x) - x|: how much of the photo changed)
     and ``cycle_A`` / ``cycle_B`` (mean |x - G(F(x))|), all in [-1, 1] units. The same
     comparisons in KID: ``kid_AB``, ``kid_BA``, ``kid_identity``, ``kid_floor_B``, ``kid_floor_A``
-    (means over 100 subsets) and ``kid_AB_sd`` / ``kid_BA_sd`` (their spread over the subsets).
+    (raw units, on the whole sets) and ``kid_AB_sd`` / ``kid_BA_sd`` (their bootstrap standard errors).
     """
     device = torch.device(device)
     clf = load_photo_classifier(device) if clf is None else clf
@@ -118,13 +118,16 @@ def translation_report(model: nn.Module, size: int = 64, device: str | torch.dev
 
 
 def format_translation_report(r: dict) -> str:
-    """The report as a few readable lines."""
+    """The report as a few readable lines (KID x 10^3)."""
+    def k(v: float) -> str:
+        return f"{v * KID_SCALE:,.0f}"
     return (f"horse -> zebra: photo-FID {r['fid_AB']:.1f} (untranslated horses {r['fid_identity']:.1f}, "
             f"real zebras {r['floor_B']:.1f}); read as zebra {r['zebra_share_AB']:.0%}\n"
             f"zebra -> horse: photo-FID {r['fid_BA']:.1f} (untranslated zebras {r['fid_identity']:.1f}, "
             f"real horses {r['floor_A']:.1f}); read as horse {r['horse_share_BA']:.0%}\n"
             f"changed |G(x) - x|: {r['change_AB']:.3f} / {r['change_BA']:.3f}; "
             f"cycle |x - F(G(x))|: {r['cycle_A']:.3f} / {r['cycle_B']:.3f}"
-            + (f"\nKID: horse -> zebra {r['kid_AB']:.2f} ± {r['kid_AB_sd']:.2f} (untranslated {r['kid_identity']:.2f}, "
-               f"real zebras {r['kid_floor_B']:.2f}); zebra -> horse {r['kid_BA']:.2f} ± {r['kid_BA_sd']:.2f} "
-               f"(untranslated {r['kid_identity']:.2f}, real horses {r['kid_floor_A']:.2f})" if "kid_AB" in r else ""))
+            + (f"\nKID x 10^3 (± bootstrap standard error): horse -> zebra {k(r['kid_AB'])} ± {k(r['kid_AB_sd'])} "
+               f"(untranslated {k(r['kid_identity'])}, real zebras {k(r['kid_floor_B'])}); zebra -> horse "
+               f"{k(r['kid_BA'])} ± {k(r['kid_BA_sd'])} (untranslated {k(r['kid_identity'])}, "
+               f"real horses {k(r['kid_floor_A'])})" if "kid_AB" in r else ""))

@@ -1,0 +1,256 @@
+"""Exercise checks for notebook 07's history pool and training step (CycleGAN, Zhu et al. 2017;
+the pool after Shrivastava et al. 2017). Re-exported by ``checks.nb07``.
+
+* ``check_pool(cls)``: the history of fakes (fill, then a fair coin per fake, clones, detached),
+  with the library's ``ImagePool`` (the class, a subclass, a wrapper, its methods) refused.
+* ``check_train_step(fn)``: one whole CycleGAN update, compared over two steps with a reference
+  step on pools of nonzero size, so that a pool that is skipped, swapped or ignored shows; the
+  library's ``train_step`` is refused.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import torch
+
+from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
+from ..train import cyclegan as _lib_step_module
+from ..train.pool import ImagePool as _LibPool
+from ._core import CheckFailed, call, check, close, expect_tensor, passed
+from ._refusals import call_refusing, refuse_identity, refusing
+
+_POOL_MSG = ("Exercise 1 asks you to write the pool yourself: the library's ImagePool (the class, a subclass, "
+             "a wrapper around it or its methods) is its answer. Store fakes in a list of your own.")
+_STEP_MSG = ("Exercise 5 asks you to write the step yourself: the library's train_step (lib_train_step in "
+             "Section 6) is its answer. Write the generators' update, then the discriminators', term by term.")
+
+
+@contextmanager
+def _library_pool_off(fn):
+    """The library's pool out of reach while the learner's code runs: its name (any alias) by
+    ``refusing``, and its methods on the class itself, so an instance made earlier (Section 4's
+    ``pool``) refuses too."""
+    originals = {name: _LibPool.__dict__[name] for name in ("__init__", "query")}
+    library = {_LibPool: _POOL_MSG, **{f: _POOL_MSG for f in originals.values()}}
+
+    def raiser(*_a, **_k):
+        raise CheckFailed(_POOL_MSG)
+    try:
+        for name in originals:
+            setattr(_LibPool, name, raiser)
+        with refusing(fn, library=library):
+            yield
+    finally:
+        for name, f in originals.items():
+            setattr(_LibPool, name, f)
+
+
+def _ids(batch: torch.Tensor) -> list[int]:
+    return [int(round(float(img.flatten()[0]))) for img in batch]
+
+
+def check_pool(cls) -> bool:
+    """``cls(size)`` with ``.query(fakes) -> batch``: the reference code's history of fakes.
+
+    Every fake sent is a constant image holding its own id, so the check can tell which
+    stored or new fake D was given.
+    """
+    refuse_identity(cls, {_LibPool: _POOL_MSG}, "your pool class")
+    if isinstance(cls, type) and issubclass(cls, _LibPool):
+        raise CheckFailed(f"your pool class is built on the library's ImagePool. {_POOL_MSG}")
+    query_fn = getattr(cls, "query", None)
+    refuse_identity(getattr(query_fn, "__func__", query_fn), {_LibPool.query: _POOL_MSG}, "your query")
+    with _library_pool_off(getattr(query_fn, "__func__", query_fn) or cls):
+        return _check_pool(cls)
+
+
+def _check_pool(cls) -> bool:
+    pool = call(cls, 5, name="your pool class")
+    x = torch.full((2, 1, 2, 2), 0.0, requires_grad=True) + torch.tensor([0.0, 1.0]).view(2, 1, 1, 1)
+    out = expect_tensor(call(pool.query, x, name="query"), (2, 1, 2, 2), name="query(fakes)")
+    check(not out.requires_grad, "query returned images that still carry the generator's graph: "
+                                 "detach them (D's loss must not reach G through the pool).")
+    check(_ids(out) == [0, 1], f"While the pool has room it stores each fake and returns it unchanged: "
+                               f"sent fakes 0 and 1, got {_ids(out)}.")
+    probe = torch.tensor([2, 3, 4], dtype=torch.float32).view(3, 1, 1, 1).repeat(1, 1, 2, 2)
+    call(pool.query, probe, name="query")
+    probe.fill_(-7.0)  # the caller reuses its tensor: a pool that stored views now holds -7s
+    seen_old, seen_new, later_old, n_full = 0, 0, 0, 0
+    for step in range(200):  # the pool (5 fakes) is full from here on
+        ids = list(range(10 + 2 * step, 12 + 2 * step))
+        got = _ids(call(pool.query, torch.tensor(ids, dtype=torch.float32).view(2, 1, 1, 1).repeat(1, 1, 2, 2)))
+        check(-7 not in got, "The pool returned an image that was changed after it was stored: store "
+                             "img.clone(), not the caller's tensor (it may be overwritten).")
+        for g, i in zip(got, ids):
+            n_full += 1
+            if g == i:
+                seen_new += 1
+            else:
+                check(g < i, f"query returned fake {g}, which was never sent before: return either the new "
+                             "fake or one taken from the pool.")
+                seen_old += 1
+                later_old += g >= 10
+    share = seen_old / n_full
+    check(seen_old > 0, "Once the pool is full, it never returned a stored fake: with probability 0.5 each new "
+                        "fake should be swapped for a random stored one (D then also sees older fakes).")
+    check(seen_new > 0, "Once the pool is full, it always returned a stored fake: the other half of the time "
+                        "the new fake goes to D as it is.")
+    check(0.35 < share < 0.65, f"{share:.0%} of the fakes returned from a full pool were old ones; the rule is "
+                               "a fair coin per fake (about 50%).")
+    check(later_old > 0, "Only the first fakes ever come back: when a stored fake is returned, the new one "
+                         "must take its place in the pool, so the history keeps moving.")
+    empty = call(cls, 0, name="your pool class")
+    got0 = call(empty.query, torch.ones(3, 1, 2, 2), name="query")
+    check(tuple(got0.shape) == (3, 1, 2, 2) and bool((got0 == 1).all()),
+          "A pool of size 0 keeps no history: it must return the new fakes as they are.")
+    return passed("image pool", "fills, then swaps about half of the fakes for stored ones")
+
+
+# --- the training step ----------------------------------------------------------------------
+class _CheckPool:
+    """The reference pool rule with its own seeded coin, already full of old fakes, counting its
+    queries: the same seed gives the learner's step and the reference step the same history."""
+
+    def __init__(self, seed: int, size: int = 3, shape=(3, 16, 16)):
+        self.generator = torch.Generator().manual_seed(seed)
+        self.images = [torch.rand(1, *shape, generator=self.generator) * 2 - 1 for _ in range(size)]
+        self.queries = 0
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        self.queries += 1
+        out = []
+        for image in images.detach():
+            image = image.unsqueeze(0)
+            if torch.rand((), generator=self.generator).item() > 0.5:
+                i = int(torch.randint(0, len(self.images), (), generator=self.generator))
+                out.append(self.images[i].clone())
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.cat(out, 0)
+
+
+def _reference_step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam, lam_idt, order="GD", detach=True,
+                    zero_grad=True, use_pool=True, swap_pools=False):
+    """The step of Exercise 5, or one of the mistakes it is compared with."""
+    G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
+
+    def g_update():
+        fake_B, fake_A = G_AB(a), G_BA(b)
+        loss = (lsgan_generator_loss(D_B(fake_B)) + lsgan_generator_loss(D_A(fake_A))
+                + lam * (cycle_loss(a, G_BA(fake_B)) + cycle_loss(b, G_AB(fake_A)))
+                + lam * lam_idt * (identity_loss(b, G_AB(b)) + identity_loss(a, G_BA(a))))
+        if zero_grad:
+            opt_G.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_G.step()
+        return fake_B, fake_A
+
+    def d_update(fake_B, fake_A):
+        pa, pb = (pool_B, pool_A) if swap_pools else (pool_A, pool_B)
+        qa, qb = pa.query(fake_A), pb.query(fake_B)
+        if use_pool:
+            fa, fb = qa, qb
+        else:  # the pool is queried, but D is fed the newest fakes
+            fa, fb = (fake_A.detach(), fake_B.detach()) if detach else (fake_A, fake_B)
+        loss = lsgan_discriminator_loss(D_A(a), D_A(fa)) + lsgan_discriminator_loss(D_B(b), D_B(fb))
+        if zero_grad:
+            opt_D.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_D.step()
+
+    if order == "GD":
+        d_update(*g_update())
+    else:  # D first, on fakes of the generators before their update
+        d_update(G_AB(a), G_BA(b))
+        g_update()
+
+
+def _tiny_cyclegan(seed: int):
+    from ..models.cyclegan import CycleGAN
+
+    torch.manual_seed(seed)
+    m = CycleGAN(g_channels=4, n_down=1, n_blocks=1, d_channels=4, d_layers=1)
+    # Plain SGD, not Adam: Adam's first step is about lr * sign(grad), which turns rounding noise
+    # in gradients that are 0 in exact arithmetic (biases before instance norm) into full steps.
+    return m, torch.optim.SGD(m.generators(), lr=0.05), torch.optim.SGD(m.discriminators(), lr=0.05)
+
+
+def _params(m) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in m.parameters()]
+
+
+def check_train_step(fn) -> bool:
+    """``fn(model, opt_G, opt_D, real_A, real_B, pool_A, pool_B, lambda_cycle, lambda_identity) -> dict``:
+    one CycleGAN update, generators first, compared with a reference step over two steps, both fed by
+    full pools with the same seeded coin (so D sees old fakes, and a pool that is skipped shows)."""
+    refuse_identity(fn, {_lib_step_module.train_step: _STEP_MSG}, "train_step")
+    g = torch.Generator().manual_seed(0)
+    batches = [(torch.rand(2, 3, 16, 16, generator=g) * 2 - 1, torch.rand(2, 3, 16, 16, generator=g) * 2 - 1)
+               for _ in range(2)]
+    lam, lam_idt = 3.0, 0.2  # not the paper's: a step that hard-codes 10 and 0.5 fails
+    mine = _tiny_cyclegan(0)
+    pools = _CheckPool(1), _CheckPool(2)
+    outs = []
+    for a, b in batches:
+        try:
+            outs.append(call_refusing(fn, *mine, a, b, *pools, lam, lam_idt, name="train_step",
+                                      library={_lib_step_module.train_step: _STEP_MSG}))
+        except RuntimeError as err:
+            if "backward through the graph a second time" not in str(err):
+                raise
+            raise CheckFailed("The discriminators' loss reached back into the generators' graph, which the "
+                              "generators' backward pass had already freed: give D detached fakes, the ones "
+                              "pool.query(fake) returns (the pool detaches them; D's loss must not train G).") from None
+    check(isinstance(outs[-1], dict), f"train_step should return a dict of loss terms, got {type(outs[-1]).__name__}.")
+    for key in ("cycle_A", "cycle_B", "identity_A", "identity_B", "D_A", "D_B"):
+        check(key in outs[-1], f"the dict train_step returns has no {key!r}: return every loss term, "
+                               "so that the curves can be plotted.")
+    check(all(p.queries > 0 for p in pools),
+          "The pools were never queried: D must judge fakes taken through its pool, "
+          "pool_A.query(fake_A) for D_A and pool_B.query(fake_B) for D_B, so that it also sees older fakes.")
+    check(all(p.queries == len(batches) for p in pools),
+          f"Each pool was queried {[p.queries for p in pools]} times in {len(batches)} steps: query each pool once "
+          "per step (every query changes the history) and feed what it returns to D.")
+    got = _params(mine[0])
+
+    def after(**variant):
+        ref = _tiny_cyclegan(0)
+        ref_pools = _CheckPool(1), _CheckPool(2)
+        l, li = variant.pop("lam", lam), variant.pop("lam_idt", lam_idt)
+        for a, b in batches:
+            _reference_step(*ref, a, b, *ref_pools, l, li, **variant)
+        return _params(ref[0])
+
+    def same(ps, n=None):
+        return all(close(p, q, atol=1e-6, rtol=1e-5) for p, q in list(zip(got, ps))[:n])
+
+    want = after()
+    if same(want):
+        return passed("train_step", "generators then discriminators, all loss terms, D fed through the pools")
+    for variant, message in [
+        (dict(use_pool=False), "D was given the newest fakes, not the ones the pool returned: the pool is queried "
+                               "but its answer is ignored. Feed D_A(pool_A.query(fake_A)) and D_B(pool_B.query(fake_B)): "
+                               "the pool hands back old fakes about half of the time, which is its whole point."),
+        (dict(swap_pools=True), "The pools are swapped: pool_A holds fakes of domain A (fake_A = G_BA(real_B)) for "
+                                "D_A, pool_B holds fake_B for D_B."),
+        (dict(order="DG"), "The discriminators were updated before the generators: update G_AB and G_BA first, "
+                           "then D_A and D_B on the fakes of this step (from the pool)."),
+        (dict(zero_grad=False), "Right after one step, wrong after two: the gradients pile up. Call "
+                                "opt.zero_grad() before each backward pass."),
+        (dict(lam_idt=0.0), "The identity terms are missing from the generators' loss "
+                            "(lambda_cycle * lambda_identity * (|G_AB(real_B) - real_B| + |G_BA(real_A) - real_A|))."),
+        (dict(lam=10.0, lam_idt=0.5), "Use the lambda_cycle and lambda_identity you are given, not the paper's "
+                                      "10 and 0.5 written into the code."),
+    ]:
+        if same(after(**variant)):
+            raise CheckFailed(message)
+    n_G = sum(1 for _ in mine[0].G_AB.parameters()) + sum(1 for _ in mine[0].G_BA.parameters())
+    if same(want, n_G):
+        raise CheckFailed("The generators are updated correctly, the discriminators are not: D_A judges real_A "
+                          "against fakes of A from pool_A, D_B judges real_B against fakes of B from pool_B, each "
+                          "with 0.5 * [(D(real) - 1)^2 + D(fake)^2].")
+    raise CheckFailed("After two steps the weights differ from the reference step's. Check the generators' loss "
+                      "(two LSGAN terms, lambda_cycle times the two L1 cycle terms, lambda_cycle * lambda_identity "
+                      "times the two identity terms), one optimiser step for both generators, then one for both "
+                      "discriminators on fakes taken through their pools.")
