@@ -221,3 +221,136 @@ def test_notebook_has_graded_exercises():
     doc = (REPO / "docs" / "exercises" / "nb04.md").read_text()
     for gid in graded:
         assert gid in doc, f"{gid} is not described in docs/exercises/nb04.md"
+
+
+# --- refusals: the library's answer and the worked cell next to each exercise ---------------------------
+
+import ast
+import functools
+
+import gan_helpers.models.blocks as blocks
+import gan_helpers.models.dcgan as dcgan
+import gan_helpers.train as train
+from gan_helpers.models.blocks import weights_init as lib_weights_init
+from gan_helpers.models.dcgan import Generator, conv_transpose_out
+from gan_helpers.models.dcgan import Generator as DCGenerator
+from gan_helpers.models.dcgan import conv_transpose_out as size_of
+from gan_helpers.train import d_step, g_step
+from gan_helpers.train import d_step as my_d, g_step as my_g
+from gan_helpers.widgets.dcgan import tail_means
+
+
+def t_out(n, k, s, p, o=0):          # notebook 04's worked cell (section 1)
+    return (n - 1) * s - 2 * p + k + o
+
+
+def train_step(G, D, opt_G, opt_D, x_real, latent_dim):   # notebook 04's worked step (section 2)
+    return fixed_train_step(G, D, opt_G, opt_D, x_real, latent_dim)
+
+
+def _defs(source: str, ns: dict) -> dict:
+    """Run only the function definitions of a notebook cell in ``ns`` (the notebook's namespace)."""
+    tree = ast.parse(source)
+    tree.body = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    exec(compile(tree, "<cell>", "exec"), ns)
+    return ns
+
+
+def test_notebook_solutions_pass_with_the_worked_cells_defined(capsys):
+    """The model solutions stored in the notebook pass in a namespace that also holds the worked cells
+    and the library names the notebook imports (all of them refused during the checks)."""
+    nb = nbformat.read(str(NB04), as_version=4)
+    ns = dict(torch=torch, nn=nn, discriminator_loss=discriminator_loss, weights_init=lib_weights_init,
+              generator_loss_nonsaturating=generator_loss_nonsaturating, Generator=Generator, tail_means=tail_means)
+    for c in nb.cells:
+        if c.cell_type == "code" and ("def t_out" in c.source or c.source.startswith("def train_step(")
+                                      or _nbg(c).get("solution")):
+            _defs(c.source, ns)
+    assert {"t_out", "train_step", "layer_choices", "make_G32", "my_weights_init"} <= set(ns)
+    assert nb04.check_layer_choices(ns["layer_choices"])
+    assert nb04.check_g32(ns["make_G32"])
+    assert nb04.check_weights_init(ns["my_weights_init"])
+    assert nb04.check_frozen_D_prediction(ns["my_prediction"], MEASURED)
+    assert nb04.check_fixed_step(ns["fixed_train_step"])
+    assert capsys.readouterr().out.count("PASSED") == 5
+    assert ns["weights_init"] is lib_weights_init and ns["train_step"].__name__ == "train_step"  # restored
+
+
+def test_layer_choices_refuses_size_functions():
+    def direct():
+        return {**layer_choices(), "a_padding": next(p for p in range(4) if conv_transpose_out(4, 4, 2, p) == 8)}
+
+    def aliased():
+        size_of(4, 4, 2, 1)
+        return layer_choices()
+
+    def attribute():
+        dcgan.conv_transpose_out(4, 4, 2, 1)
+        return layer_choices()
+
+    def worked_cell():
+        return {**layer_choices(), "e_kernel": next(k for k in range(9) if t_out(7, k, 3, 0) == 21)}
+    for fn in (direct, aliased, attribute, worked_cell):
+        with pytest.raises(CheckFailed, match="section 1's formulas"):
+            nb04.check_layer_choices(fn)
+
+
+@pytest.mark.parametrize("shortcut", [
+    lambda l, c: Generator(l, c),
+    lambda l, c: DCGenerator(l, c),
+    lambda l, c: dcgan.Generator(l, c),
+    lambda l, c: nn.Sequential(*Generator(l, c).net),
+])
+def test_g32_refuses_the_library_generator(shortcut):
+    with pytest.raises(CheckFailed, match="library's generators"):
+        nb04.check_g32(shortcut)
+
+
+def test_g32_refuses_a_library_generator_built_outside():
+    G_prebuilt = Generator(16, 8)
+    with pytest.raises(CheckFailed, match="library's generators"):
+        nb04.check_g32(lambda l, c: G_prebuilt)
+
+
+@pytest.mark.parametrize("shortcut", [
+    lib_weights_init,                                  # the library's function itself
+    lambda m: lib_weights_init(m),                     # a wrapper of the name section 2 imports
+    lambda m: blocks.weights_init(m),                  # via the module attribute
+    functools.partial(lib_weights_init, std=0.02),     # carried in a partial
+])
+def test_weights_init_refuses_the_library(shortcut):
+    with pytest.raises(CheckFailed, match="blocks.weights_init is the library's answer"):
+        nb04.check_weights_init(shortcut)
+
+
+def test_prediction_refuses_measuring_the_run():
+    measured = MEASURED
+
+    def reads_the_run():
+        return dict(measured)
+
+    def measures():
+        return tail_means({"D_x": [0.5] * 60, "D_G_z": [0.9] * 60})
+    for fn in (reads_the_run, measures):
+        with pytest.raises(CheckFailed, match="BEFORE the run"):
+            nb04.check_frozen_D_prediction(fn, MEASURED)
+
+
+def _library_step(d, g):
+    def step(G, D, opt_G, opt_D, x_real, latent_dim):
+        x_fake = G(torch.randn(x_real.shape[0], latent_dim))
+        out = d(D, opt_D, x_real, x_fake)
+        return dict(out, loss_G=g(D, opt_G, x_fake))
+    return step
+
+
+@pytest.mark.parametrize("shortcut, match", [
+    (_library_step(d_step, g_step), "library's d_step / g_step"),
+    (_library_step(my_d, my_g), "library's d_step / g_step"),
+    (lambda G, D, oG, oD, x, l: _library_step(train.d_step, train.g_step)(G, D, oG, oD, x, l),
+     "library's d_step / g_step"),
+    (lambda *a: train_step(*a), "section 2's train_step"),              # a wrapper of the worked cell
+])
+def test_fixed_step_refuses_library_and_worked_step(shortcut, match):
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_fixed_step(shortcut)

@@ -9,14 +9,28 @@ nbval can compare it in smoke and full mode) or raises ``CheckFailed`` with what
 """
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 
-from ..losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
-from ..models.dcgan import Discriminator, Generator
-from ._core import CheckFailed, call, check, expect_tensor, passed
+from ..models import infogan
+from ..models.blocks import weights_init as _library_weights_init
+from ..models.dcgan import Generator, conv_transpose_out
+from ..widgets.dcgan import run_mode, score_run, tail_means
+from ._core import CheckFailed, check, expect_tensor, passed
+from ._refusals import call_refusing, refuse_identity, refusing
+
+# What each exercise refuses while the learner's function runs (see _refusals): the library's answer
+# and the worked cell just above the exercise.
+_SIZE_MSG = ("work the five sizes out with section 1's formulas (n_out = (n - 1) s - 2p + k + output_padding for a "
+             "transposed conv, floor((n + 2p - k) / s) + 1 for a conv) and return the integers; calling a "
+             "size function to search for them skips the reasoning the exercise asks for.")
+_G_MSG = ("write your own nn.Sequential for 32x32: the library's generators (and notebook 04's) make 28x28 "
+          "images; project z to 4x4 and double the size three times with your own layers.")
+_INIT_MSG = ("write my_weights_init's body yourself with nn.init.normal_ / nn.init.zeros_ (conv weights N(0, "
+             "0.02), batch-norm scales N(1, 0.02), shifts 0); gan_helpers.models.blocks.weights_init is the "
+             "library's answer, imported in section 2.")
+_RUN_MSG = ("my_prediction should return the two numbers you expect BEFORE the run, written as constants; it "
+            "must not train, measure or read the run (run_mode, tail_means, measured, frozen).")
 
 
 def _leaves(module: nn.Module) -> list[nn.Module]:
@@ -56,7 +70,8 @@ def _is_int(v) -> bool:
 def check_layer_choices(layer_choices) -> bool:
     """``layer_choices()`` returns a dict with the five integers of exercise 1 (keys a_padding,
     b_kernel, c_output_padding, d_size, e_kernel); each is tried in torch."""
-    answers = call(layer_choices, name="layer_choices")
+    answers = call_refusing(layer_choices, name="layer_choices", library={conv_transpose_out: _SIZE_MSG},
+                            notebook={"t_out": _SIZE_MSG})
     check(isinstance(answers, dict), f"layer_choices() should return a dict, got {type(answers).__name__}.")
     missing = [k for k in _LAYER_QUESTIONS if k not in answers]
     check(not missing, f"the dict has no entry for {missing}: return all of {list(_LAYER_QUESTIONS)}.")
@@ -84,7 +99,9 @@ def check_g32(make_G32) -> bool:
     """``make_G32(latent_dim, c)`` returns a module mapping z (N, latent_dim) to (N, 1, 32, 32)
     in [-1, 1], built from the DCGAN guidelines."""
     for latent_dim, c in ((16, 8), (100, 4)):
-        G = call(make_G32, latent_dim, c, name="make_G32")
+        G = call_refusing(make_G32, latent_dim, c, name="make_G32",
+                          library={Generator: _G_MSG, infogan.Generator: _G_MSG})
+        check(not isinstance(G, (Generator, infogan.Generator)), _G_MSG)
         check(isinstance(G, nn.Module), f"make_G32 should return an nn.Module (e.g. nn.Sequential), got {type(G).__name__}.")
         leaves = _leaves(G)
         banned = [type(m).__name__ for m in leaves if isinstance(m, (nn.Linear, nn.Upsample, nn.MaxPool2d, nn.AvgPool2d))]
@@ -143,8 +160,10 @@ def check_weights_init(weights_init) -> bool:
     with torch.no_grad():  # start far from the target so a no-op fails
         for p in model.parameters():
             p.uniform_(-1, 1)
+    refuse_identity(weights_init, {_library_weights_init: _INIT_MSG}, "my_weights_init")
     try:
-        model.apply(weights_init)
+        with refusing(weights_init, library={_library_weights_init: _INIT_MSG}):
+            model.apply(weights_init)
     except NotImplementedError:
         raise CheckFailed("weights_init still raises NotImplementedError: write its body.") from None
     for conv in (model[0], model[3]):
@@ -173,7 +192,11 @@ def check_frozen_D_prediction(my_prediction, measured: dict) -> bool:
     number is within 0.15 of the measurement and the order of the two is right."""
     for k in ("D_x", "D_G_z"):
         check(k in measured and 0 <= measured[k] <= 1, f"measured should hold {k} in [0, 1] (run the cell above).")
-    guess = call(my_prediction, name="my_prediction")
+    code = getattr(my_prediction, "__code__", None)   # the names it reads: globals and closure variables
+    reads = set(getattr(code, "co_names", ())) | set(getattr(code, "co_freevars", ()))
+    check(not reads & {"measured", "frozen", "frozen_D"}, _RUN_MSG)
+    guess = call_refusing(my_prediction, name="my_prediction",
+                          library={run_mode: _RUN_MSG, tail_means: _RUN_MSG, score_run: _RUN_MSG})
     check(isinstance(guess, dict) and {"D_x", "D_G_z"} <= set(guess),
           "my_prediction() should return a dict with the keys 'D_x' and 'D_G_z' (two numbers in [0, 1]).")
     for k in ("D_x", "D_G_z"):
@@ -200,98 +223,5 @@ def check_frozen_D_prediction(my_prediction, measured: dict) -> bool:
     return passed("frozen-D prediction", f"both numbers within {PREDICTION_TOLERANCE} of the run, in the right order")
 
 
-# --- Exercise 5: fix a planted bug -------------------------------------------------------------
-
-def train_step_with_bug(G, D, opt_G, opt_D, x_real, latent_dim):
-    """Notebook 04's training step with one planted bug (the learner finds and fixes it)."""
-    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
-    x_fake = G(z)
-    logits_real, logits_fake = D(x_real), D(x_fake.detach())
-    loss_D = discriminator_loss(logits_real, logits_fake)
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
-    loss_G = generator_loss_nonsaturating(D(x_fake.detach()))
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
-    return dict(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
-                D_G_z=torch.sigmoid(logits_fake).mean())
-
-
-def _reference_step(G, D, opt_G, opt_D, x_real, latent_dim, variant: str = "right"):
-    """The correct step and the plausible wrong fixes, for comparing parameters after one step."""
-    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
-    x_fake = G(z)
-    if variant == "G before D":        # G's loss through D before D's update
-        loss_G = generator_loss_nonsaturating(D(x_fake))
-        opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        opt_G.step()
-    logits_real, logits_fake = D(x_real), D(x_fake.detach())
-    loss_D = discriminator_loss(logits_real, logits_fake)
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
-    if variant == "G before D":
-        return
-    logits_G = D(x_fake)
-    loss_G = generator_loss_saturating(logits_G) if variant == "saturating" else generator_loss_nonsaturating(logits_G)
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
-
-
-def _flat(m: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().ravel() for p in m.parameters()])
-
-
-def _one_step(step_fn, G, D, x_real, latent_dim, **kw):
-    G, D = copy.deepcopy(G), copy.deepcopy(D)
-    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    torch.manual_seed(123)   # the same z inside every step function
-    out = step_fn(G, D, opt_G, opt_D, x_real, latent_dim, **kw)
-    return G, D, out
-
-
-def check_fixed_step(fixed_train_step) -> bool:
-    """``fixed_train_step(G, D, opt_G, opt_D, x_real, latent_dim)``: ``train_step_with_bug`` with
-    the bug fixed; after one step G and D must equal those of the library's step."""
-    latent_dim = 8
-    torch.manual_seed(0)
-    G0, D0 = Generator(latent_dim, 4), Discriminator(4)
-    x_real = torch.rand(16, 1, 28, 28) * 2 - 1
-    G_ref, D_ref, _ = _one_step(_reference_step, G0, D0, x_real, latent_dim)
-    try:
-        G_you, D_you, out = _one_step(fixed_train_step, G0, D0, x_real, latent_dim)
-    except NotImplementedError:
-        raise CheckFailed("fixed_train_step still raises NotImplementedError: replace the "
-                          "`raise NotImplementedError()` line with your code.") from None
-    check(isinstance(out, dict) and {"loss_D", "loss_G", "D_x", "D_G_z"} <= set(out),
-          "fixed_train_step should return the dict the notebook's train_step returns "
-          "(loss_D, loss_G, D_x, D_G_z): the training loop logs it.")
-    same = lambda a, b: bool(torch.allclose(_flat(a), _flat(b), atol=1e-6, rtol=1e-5))
-    check(same(D_you, D_ref), "D's weights after one step differ from the correct step's. The bug is not in D's "
-                              "update: keep D's half of train_step_with_bug as it is (real labelled 1, fakes "
-                              "detached, zero_grad, backward, step).")
-    if same(G_you, G0):
-        raise CheckFailed("G's weights did not change at all: that is the symptom of the run above (the same "
-                          "blobs at every snapshot). Look at what loss_G is computed from: D(x_fake.detach()) "
-                          "cuts the graph between D and G, so loss_G.backward() fills D's gradients and leaves G's "
-                          "empty, and opt_G.step() has nothing to apply. G's loss needs D(x_fake), not detached.")
-    for variant, message in (
-            ("G before D", "G's weights differ from the correct step's: G's update went through D *before* D's "
-                           "step. The library's step (and section 2's train_step) computes G's loss through the "
-                           "updated D: call D(x_fake) after opt_D.step()."),
-            ("saturating", "G's weights match the saturating loss log(1 - D(G(z))): use the non-saturating "
-                           "-log D(G(z)) (generator_loss_nonsaturating), whose gradient does not vanish while D "
-                           "still rejects the fakes.")):
-        G_w, _, _ = _one_step(_reference_step, G0, D0, x_real, latent_dim, variant=variant)
-        if same(G_you, G_w):
-            raise CheckFailed(message)
-    check(same(G_you, G_ref), "G's weights after one step differ from the correct step's: its loss should be "
-                              "generator_loss_nonsaturating(D(x_fake)) on the same x_fake D was trained on, "
-                              "through the updated D, then zero_grad, backward, step.")
-    return passed("fixed_train_step", "G now learns: its loss goes through D(x_fake) without detach; "
-                                      "G and D equal the library step after one update")
+# Exercise 5 (fix a planted bug) lives in nb04_step; the notebook calls it as nb04.*.
+from .nb04_step import check_fixed_step, train_step_with_bug  # noqa: E402,F401

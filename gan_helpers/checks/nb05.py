@@ -1,14 +1,32 @@
 """Checks for notebook 05 (conditional GAN, Mirza and Osindero 2014): the matching-aware
 discriminator loss (Reed et al. 2016), the projection discriminator's output (Miyato and
 Koyama 2018), measuring whether the generated class matches the requested one, and the
-repaired conditional training step of a planted bug."""
+repaired conditional training step of a planted bug. While the learner's function runs, the
+library's answer (``d_step`` / ``g_step``, ``ProjectionDiscriminator``, ``label_accuracy``) and the
+notebook's worked steps (``train_step``, ``train_step_planted``) are refused (``_refusals``)."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import CheckFailed, call, check, close, expect_tensor, passed
+from ..metrics import mnist as _mnist
+from ..models.projection import ProjectionDiscriminator
+from ..train.step import d_step, g_step
+from ._core import CheckFailed, check, close, expect_tensor, passed
+from ._refusals import call_refusing, refuse_identity
+
+# What each exercise refuses while the learner's function runs (see _refusals).
+_DSTEP_MSG = ("write the loss yourself from D's logits and F.binary_cross_entropy_with_logits; the library's "
+              "d_step updates D and returns a detached loss, which is not the value asked for.")
+_PROJ_MSG = ("compute the logits yourself from the four arguments: psi(features) + (embed(y) * features).sum(1, "
+             "keepdim=True); models.projection.ProjectionDiscriminator is the library's version of this exercise.")
+_ACC_MSG = ("compute the agreement yourself from the logits (argmax over dim=1, compared with requested); "
+            "gan_helpers.metrics' label_accuracy is the library's answer (section 4 prints it beside yours).")
+_STEP_MSG = ("write the repaired step out line by line; the library's d_step / g_step are the correct "
+             "conditional step already written, so calling them skips the diagnosis.")
+_WORKED_MSG = ("train_step_fixed calls section 3's train_step (the worked conditional step) or the planted "
+               "one: write the repaired step in your cell, from train_step_planted's lines with the bug fixed.")
 
 
 # -- tiny conditional networks for the checks ----------------------------------------------
@@ -61,7 +79,8 @@ def check_matching_loss(fn) -> bool:
         s_r, s_f, s_w = D(x_real, y_real), D(x_fake, y_fake), D(x_real, y_wrong)
         s_fr = D(x_fake, y_real)
     want = _bce(s_r, 1) + (_bce(s_f, 0) + _bce(s_w, 0)) / 2
-    loss = expect_tensor(call(fn, D, x_real, y_real, x_fake, y_fake, y_wrong, name="d_loss_matching"), (),
+    loss = expect_tensor(call_refusing(fn, D, x_real, y_real, x_fake, y_fake, y_wrong, name="d_loss_matching",
+                                       library={d_step: _DSTEP_MSG}), (),
                          "d_loss_matching(...)")
     if close(loss, _bce(s_r, 1) + _bce(s_f, 0) + _bce(s_w, 1), atol=1e-5) or \
             close(loss, _bce(s_r, 1) + (_bce(s_f, 0) + _bce(s_w, 1)) / 2, atol=1e-5):
@@ -99,7 +118,9 @@ def check_projection_logits(fn) -> bool:
     psi, embed = nn.Linear(f, 1), nn.Embedding(k, f)
     with torch.no_grad():
         want = psi(feats) + (embed(y) * feats).sum(1, keepdim=True)
-    out = call(fn, feats.clone(), y.clone(), psi, embed, name="projection_logits")
+    refuse_identity(fn, {ProjectionDiscriminator.forward: _PROJ_MSG}, "projection_logits")
+    out = call_refusing(fn, feats.clone(), y.clone(), psi, embed, name="projection_logits",
+                        library={ProjectionDiscriminator: _PROJ_MSG})
     check(torch.is_tensor(out), f"return a tensor of logits (N, 1), got {type(out).__name__}.")
     if tuple(out.shape) == (n, n):
         raise CheckFailed(f"the result has shape ({n}, {n}): features @ embed(y).T pairs every image with "
@@ -134,7 +155,10 @@ def check_label_match(label_match) -> bool:
     how often the classifier's top class equals the requested label, overall and per class."""
     logits = torch.tensor([[5., 0, 0], [0, 5, 0], [5, 0, 0], [0, 0, 5], [0, 5, 0], [0, 5, 0]])
     requested = torch.tensor([0, 1, 1, 2, 1, 2])  # correct: 0, 1, 3, 4 -> 4/6; per class 1/1, 2/3, 1/2
-    res = call(label_match, logits, requested, name="label_match")
+    refusals = {_mnist.label_accuracy: _ACC_MSG, _mnist._label_accuracy: _ACC_MSG,
+                _mnist.evaluate_generator: _ACC_MSG}
+    refuse_identity(label_match, refusals, "label_match")
+    res = call_refusing(label_match, logits, requested, name="label_match", library=refusals)
     check(isinstance(res, tuple) and len(res) == 2, "return a tuple (accuracy, per_class).")
     acc, per_class = res
     acc = float(acc)
@@ -146,7 +170,7 @@ def check_label_match(label_match) -> bool:
                                   "the hits among samples that REQUESTED k, divided by how many requested k "
                                   "(not by N).")
     probs = torch.softmax(logits, 1)
-    acc2, _ = call(label_match, probs, requested, name="label_match")
+    acc2, _ = call_refusing(label_match, probs, requested, name="label_match", library=refusals)
     check(abs(float(acc2) - 4 / 6) < 1e-6, "probabilities instead of logits should give the same accuracy.")
     return passed("label_match", "overall and per-class agreement of the classifier with the requested label")
 
@@ -169,7 +193,9 @@ def check_conditional_step(fn) -> bool:
     g_before = [p.detach().clone() for p in G.parameters()]
     d_before = [p.detach().clone() for p in D.parameters()]
     try:
-        out = call(fn, G, D, opt_G, opt_D, x_real, y_real, 3, 4, name="train_step_fixed")
+        out = call_refusing(fn, G, D, opt_G, opt_D, x_real, y_real, 3, 4, name="train_step_fixed",
+                            library={d_step: _STEP_MSG, g_step: _STEP_MSG},
+                            notebook={"train_step": _WORKED_MSG, "train_step_planted": _WORKED_MSG})
     except RuntimeError as err:
         if "backward through the graph a second time" in str(err):
             raise CheckFailed("'backward through the graph a second time': the D phase must use "
