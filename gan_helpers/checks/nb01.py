@@ -20,7 +20,7 @@ from .. import losses
 from ..theory.optimal_d import Gaussian1D, optimal_discriminator
 from ._core import CheckFailed, check, passed
 from ._refusals import call_refusing, refuse_identity
-from .nb01_cases import bce_cases, grad_message, nonfinite_message, smoothed_cases
+from .nb01_cases import bce_cases, grad_message, nonfinite_message, raise_matching_hint, smoothed_cases
 
 _WRITE = ("Write the loss yourself from the logits, with torch.exp, torch.log1p, clamp / abs (in exercise 2 you "
           "may call your exercise 1 function).")
@@ -279,9 +279,7 @@ def check_far_gradient_prediction(predicted_grad_minimax, predicted_grad_nonsat)
                         "slope in mu."),
                  (-8.0, "the sign: G minimises the loss, and moving the fakes further from the data (mu up) "
                         "makes -log D* larger, so the slope is positive.")]
-        for wrong, hint in hints:
-            if abs(predicted_grad_nonsat - wrong) <= 0.05 * max(1.0, abs(wrong)):
-                raise CheckFailed(f"predicted_grad_nonsat = {predicted_grad_nonsat:g}: {hint}")
+        raise_matching_hint(predicted_grad_nonsat, "predicted_grad_nonsat", hints)
         raise CheckFailed(f"predicted_grad_nonsat = {predicted_grad_nonsat:g} is off by more than 5%. {logit} "
                           "(for -log D, how large is it where the fakes are?).")
     if abs(predicted_grad_minimax - g_mm) > 0.01:
@@ -289,9 +287,7 @@ def check_far_gradient_prediction(predicted_grad_minimax, predicted_grad_nonsat)
                        "logit is -D*(x), and D* is almost 0 where the fakes are."),
                  (-1.0, f"-1 is the non-saturating gradient with respect to the logit. {logit}; for log(1 - D) it "
                         "is -D*(x): how large is D* where the fakes are?")]
-        for wrong, hint in hints:
-            if abs(predicted_grad_minimax - wrong) <= 0.05 * max(1.0, abs(wrong)):
-                raise CheckFailed(f"predicted_grad_minimax = {predicted_grad_minimax:g}: {hint}")
+        raise_matching_hint(predicted_grad_minimax, "predicted_grad_minimax", hints)
         raise CheckFailed(f"predicted_grad_minimax = {predicted_grad_minimax:g} is off by more than 0.01. {logit} "
                           "(-D*(x) for log(1 - D)); how large is D* where p_g = N(8, 1) puts its fakes?")
     return passed("check_far_gradient_prediction",

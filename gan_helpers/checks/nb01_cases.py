@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from ._core import CheckFailed
+
 
 def bce_cases() -> list[tuple[torch.Tensor, torch.Tensor, str]]:
     """(logits (N,), labels (N,), what) in float32, in the order a learner's mistakes show up:
@@ -67,3 +69,10 @@ def grad_message(grad, want: torch.Tensor, logits: torch.Tensor, name: str) -> s
                 f"{float(want[i]):.4g} = (sigmoid(l) - y) / N. A clamp (or an eps, or a detach) flattens the loss "
                 "there, and a flat loss passes no gradient back to D (section 2).")
     return None
+
+
+def raise_matching_hint(value: float, name: str, hints) -> None:
+    """Exercise 5: raise the hint of the first known wrong answer within 5% of ``value``, if any."""
+    for wrong, hint in hints:
+        if abs(value - wrong) <= 0.05 * max(1.0, abs(wrong)):
+            raise CheckFailed(f"{name} = {value:g}: {hint}")
