@@ -8,7 +8,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test unit notebooks student student-dist bench data figures clean-venv browser browser-deps chromium course course-test
+.PHONY: gpu-check setup lab test unit notebooks student student-dist bench data figures clean-venv browser browser-deps chromium course course-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,13 @@ data: setup
 # test photos (make data fetches MNIST; `$(PY) -m gan_helpers data --horse2zebra` the photos).
 figures: setup
 	$(PY) -m gan_helpers figures
+
+# The GPU check (issue 39; tools/gpu_check.py): the Jupyter-free tests on CUDA, one step of every
+# recipe on CUDA, every shipped model on CUDA against the CPU. Needs only a Python with torch and
+# the packages of requirements.txt's core (no venv, no Jupyter, no internet); fails without CUDA.
+GPU_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+gpu-check:
+	PYTHONPATH=. $(GPU_PYTHON) tools/gpu_check.py
 
 clean-venv:
 	rm -rf $(VENV)

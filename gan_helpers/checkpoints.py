@@ -64,22 +64,26 @@ def sha256_of(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dict | None = None) -> str:
+def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dict | None = None,
+                    storage: torch.dtype = torch.float32) -> str:
     """Write ``model``'s weights with its constructor ``config``; returns the file's sha256.
 
     ``config`` must be the keyword arguments that rebuild the model: ``type(model)(**config)``.
-    ``extra`` is any JSON-serialisable information (training command, metrics).
+    ``extra`` is any JSON-serialisable information (training command, metrics). ``storage``
+    (``torch.float32``, ``torch.float16`` or ``torch.int8``) is how the tensors are written
+    (see :mod:`gan_helpers.checkpoint_storage`); loading gives float32 back.
     """
     from safetensors.torch import save_file
+    from .checkpoint_storage import encode, storage_name
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rebuilt = type(model)(**config)  # fail now, not at load time, if config is incomplete
     if set(rebuilt.state_dict()) != set(model.state_dict()):
         raise CheckpointError("config does not rebuild the same architecture as the model")
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors = encode(model.state_dict(), storage)
     meta = {"format": FORMAT, "arch": class_path(type(model)), "config": json.dumps(config),
-            "extra": json.dumps(extra or {})}
+            "extra": json.dumps(extra or {}), "storage": storage_name(storage)}
     save_file(tensors, str(path), metadata=meta)
     from .data.cache import readable_by_all
     readable_by_all(path)  # safetensors writes 0600; a class sharing a checkout must read it
@@ -87,13 +91,14 @@ def save_checkpoint(model: nn.Module, path: str | Path, config: dict, extra: dic
 
 
 def read_metadata(path: str | Path) -> dict:
-    """The checkpoint's metadata: ``arch``, ``config`` (dict), ``extra`` (dict)."""
+    """The checkpoint's metadata: ``arch``, ``config`` (dict), ``extra`` (dict) and ``storage``
+    (a torch dtype; float32 for files written before the compact forms existed)."""
     from safetensors import safe_open
 
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"Checkpoint {path} does not exist. Shipped weights live in "
-                              f"{pretrained_dir()}; train one with the command in the README.")
+                              f"{pretrained_dir()}; docs/results.md (section Shipped weights) gives the command that trains each.")
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -112,7 +117,12 @@ def read_metadata(path: str | Path) -> dict:
                               "restore it with git or retrain it.") from None
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: the stored config is not a mapping of constructor arguments.")
-    return {"arch": meta["arch"], "config": config, "extra": extra}
+    from .checkpoint_storage import StorageError, storage_from_name
+    try:
+        storage = storage_from_name(meta.get("storage", "float32"))
+    except StorageError as err:
+        raise CheckpointError(f"{path}: {err}") from None
+    return {"arch": meta["arch"], "config": config, "extra": extra, "storage": storage}
 
 
 def _check_config(path: Path, cls: type, config: dict) -> None:
@@ -134,9 +144,11 @@ def load_checkpoint(path: str | Path, cls: type, expected_sha256: str | None = N
     """Rebuild a ``cls`` model from ``path`` and load its weights (in eval mode).
 
     Checks, in order: the file exists, its sha256 (when given), that it was saved from
-    ``cls``, and that every tensor's name and shape fit.
+    ``cls``, that every tensor's dtype fits the storage its metadata names, and that every
+    tensor's name and shape fit.
     """
     from safetensors.torch import load_file
+    from .checkpoint_storage import StorageError, decode
 
     path = Path(path)
     if not path.exists():
@@ -151,7 +163,10 @@ def load_checkpoint(path: str | Path, cls: type, expected_sha256: str | None = N
         raise CheckpointError(f"{path.name} holds a {meta['arch']}, not a {class_path(cls)}: "
                               "load it with the class it was saved from.")
     _check_config(path, cls, meta["config"])
-    state = load_file(str(path), device="cpu")
+    try:
+        state = decode(load_file(str(path), device="cpu"), meta["storage"], path.name)
+    except StorageError as err:
+        raise CheckpointError(str(err)) from None
     try:
         with torch.device("meta"):  # shapes only: a crafted config allocates nothing
             own = {k: v.shape for k, v in cls(**meta["config"]).state_dict().items()}
@@ -198,3 +213,23 @@ def record_sha256(filename: str, digest: str) -> None:
 def load_pretrained(filename: str, cls: type, map_location: str | torch.device = "cpu") -> nn.Module:
     """Load a shipped checkpoint by file name, verifying its recorded sha256."""
     return load_checkpoint(pretrained_dir() / filename, cls, shipped_sha256(filename), map_location)
+
+
+def compact_checkpoint(path: str | Path, storage: torch.dtype) -> str:
+    """Rewrite the checkpoint at ``path`` in ``storage`` (e.g. ``torch.int8``) in place, keeping its
+    config and record (plus the sha256 of the file it was made from); returns the new sha256,
+    also recorded in SHA256SUMS when the file is a shipped one. Only classes of this package load."""
+    import importlib
+
+    path = Path(path)
+    meta = read_metadata(path)
+    module, _, name = meta["arch"].rpartition(".")
+    if not module.startswith("gan_helpers."):
+        raise CheckpointError(f"{path.name} names the class {meta['arch']}, which is not part of gan_helpers")
+    cls = getattr(importlib.import_module(module), name)
+    model = load_checkpoint(path, cls)
+    extra = {**meta["extra"], "compacted_from_sha256": sha256_of(path)}
+    digest = save_checkpoint(model, path, meta["config"], extra, storage=storage)
+    if path.resolve().parent == pretrained_dir().resolve():
+        record_sha256(path.name, digest)
+    return digest

@@ -34,3 +34,15 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def device():
+    """The device a test runs its tensors on: "cpu", or ``$GAN_TEST_DEVICE`` (``make gpu-check``
+    sets "cuda", so the tests that take this fixture run on the GPU)."""
+    import torch
+
+    name = os.environ.get("GAN_TEST_DEVICE", "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        pytest.skip(f"GAN_TEST_DEVICE={name} but no CUDA device is available")
+    return torch.device(name)

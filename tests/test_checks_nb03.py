@@ -330,16 +330,18 @@ def test_notebook_exercises_match_the_rubric():
     import re
     from pathlib import Path
 
-    import nbformat
+    import json
     repo = Path(__file__).resolve().parents[1]
-    nb = nbformat.read(str(repo / "notebooks" / "03_vanilla_gan_mnist.ipynb"), as_version=4)
-    nbg = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    nb = json.loads((repo / "notebooks" / "03_vanilla_gan_mnist.ipynb").read_text())  # no nbformat: runs in make gpu-check
+    nbg = [c.get("metadata", {}).get("nbgrader", {}) for c in nb["cells"]]
     graded = {m["grade_id"]: m["points"] for m in nbg if m.get("grade")}
     doc = (repo / "docs" / "exercises" / "nb03.md").read_text()
     for gid in graded:
         assert f"`{gid}`" in doc, f"{gid} is not described in docs/exercises/nb03.md"
     assert f"Total: {sum(graded.values())} points" in doc
-    assert any(c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells)
-    checks = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    cells = nb["cells"]
+    assert any(c["cell_type"] == "markdown" and c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in cells)
+    checks = ["".join(c["source"]) for c in cells
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c["cell_type"] == "code"]
     assert {re.search(r"nb03\.(check_\w+)", s).group(1) for s in checks} == {
         "check_sqrtm_psd", "check_fid", "check_feature_matching", "check_top_directions"}

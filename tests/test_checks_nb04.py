@@ -43,11 +43,13 @@ def make_G32(latent_dim, c, *, out_bn=False, tanh=True, proj=4, unflatten=True, 
     return nn.Sequential(*layers)
 
 
-def weights_init(m):
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(m.weight, 0.0, 0.02)
-    elif isinstance(m, nn.BatchNorm2d):
-        nn.init.normal_(m.weight, 1.0, 0.02)
+def weights_init(m, *, linear=True, bn1d=True, w_std=0.02, bn_mean=1.0):
+    convs = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear) if linear else (nn.Conv2d, nn.ConvTranspose2d)
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d) if bn1d else (nn.BatchNorm2d,)
+    if isinstance(m, convs):
+        nn.init.normal_(m.weight, 0.0, w_std)
+    elif isinstance(m, norms):
+        nn.init.normal_(m.weight, bn_mean, 0.02)
         nn.init.zeros_(m.bias)
 
 
@@ -69,6 +71,13 @@ def fixed_train_step(G, D, opt_G, opt_D, x_real, latent_dim, *, g_loss=generator
 
 
 MEASURED = {"D_x": 0.5, "D_G_z": 0.9}     # a frozen D's run, as the notebook measures it
+
+
+def _constant(guess):
+    """A prediction written as the learner writes it: a function returning a literal."""
+    ns = {}
+    exec(f"def my_prediction():\n    return {guess!r}\n", ns)
+    return ns["my_prediction"]
 
 
 def test_solutions_pass(capsys):
@@ -148,20 +157,25 @@ def test_G32_without_batch_norm_fails():
 
 # --- exercise 3 ----------------------------------------------------------------------------------------
 
-def test_wrong_init_fails():
-    def std_02(m):  # std 0.2 instead of 0.02
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, 0.2)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02); nn.init.zeros_(m.bias)
+@pytest.mark.parametrize("wrong, match", [
+    (lambda m: weights_init(m, w_std=0.2), "N\\(0, 0.02\\)"),         # std 0.2 instead of 0.02
+    (lambda m: weights_init(m, bn_mean=0.0), "scale near 1"),          # batch-norm scale drawn around 0
+    (lambda m: weights_init(m, linear=False), "does not touch nn.Linear"),   # conv layers only (the old exercise)
+    (lambda m: weights_init(m, bn1d=False), "BatchNorm2d only"),      # BatchNorm1d forgotten
+    (lambda m: weights_init(m, linear=False, bn1d=False), "nn.Linear"),
+    (lambda m: None, "N\\(0, 0.02\\)|nn.Linear"),                       # does nothing
+])
+def test_wrong_init_fails(wrong, match):
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_weights_init(wrong)
 
-    def bn_zero(m):  # batch-norm scale drawn around 0
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-    with pytest.raises(CheckFailed, match="N\\(0, 0.02\\)"):
-        nb04.check_weights_init(std_02)
-    with pytest.raises(CheckFailed, match="scale near 1"):
-        nb04.check_weights_init(bn_zero)
+
+def test_init_covers_both_pairs():
+    """The check's model holds every layer type of the notebook's two pairs."""
+    from gan_helpers.models import infogan
+    kinds = {type(m) for net in (Generator(8, 4), infogan.Generator(8, 4, 16), infogan.Discriminator(4, 16))
+             for m in net.modules() if any(True for _ in m.parameters(recurse=False))}
+    assert kinds == {nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.ConvTranspose2d, nn.Conv2d}
 
 
 # --- exercise 4 ----------------------------------------------------------------------------------------
@@ -175,13 +189,22 @@ def test_wrong_init_fails():
 ])
 def test_wrong_predictions_fail(guess, match):
     with pytest.raises(CheckFailed, match=match):
-        nb04.check_frozen_D_prediction(lambda: guess, MEASURED)
+        nb04.check_frozen_D_prediction(_constant(guess), MEASURED)
+
+
+@pytest.mark.parametrize("guess", [{"D_x": 0.95, "D_G_z": 0.05}, {"D_x": 0.9, "D_G_z": 0.95}, {"D_x": 0.5, "D_G_z": 0.55}])
+def test_prediction_messages_give_the_run_and_point_at_nothing_unprinted(guess):
+    """The check runs before the cell that prints the run: a failure names the measured numbers itself."""
+    with pytest.raises(CheckFailed) as err:
+        nb04.check_frozen_D_prediction(_constant(guess), {"D_x": 0.53, "D_G_z": 0.91})
+    assert "printed above" not in str(err.value)
+    assert "0.53" in str(err.value) or "0.91" in str(err.value)
 
 
 # --- exercise 5 ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("wrong, match", [
-    (lambda *a: nb04.train_step_with_bug(*a), "did not change at all"),     # the bug left in
+    (lambda *a: nb04.train_step_with_bug(*a), "step with the planted bug"),  # a wrapper of the broken step
     (lambda *a: fixed_train_step(*a, keep_bug=True), "did not change at all"),
     (lambda *a: fixed_train_step(*a, g_first=True), "before"),              # G through the old D
     (lambda *a: fixed_train_step(*a, g_loss=generator_loss_saturating), "saturating"),
@@ -354,3 +377,100 @@ def _library_step(d, g):
 def test_fixed_step_refuses_library_and_worked_step(shortcut, match):
     with pytest.raises(CheckFailed, match=match):
         nb04.check_fixed_step(shortcut)
+
+
+def test_g32_accepts_other_designs(capsys):
+    """Exercise 2 does not dictate the layers: a 2x2 projection with four doublings and other widths pass."""
+    def other(latent_dim, c):
+        return nn.Sequential(nn.Unflatten(1, (latent_dim, 1, 1)),
+                             nn.ConvTranspose2d(latent_dim, 8 * c, 2, 1, 0, bias=False), nn.BatchNorm2d(8 * c), nn.ReLU(),
+                             nn.ConvTranspose2d(8 * c, 4 * c, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * c), nn.ReLU(),
+                             nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU(),
+                             nn.ConvTranspose2d(2 * c, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+                             nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Tanh())
+    assert nb04.check_g32(other)
+
+
+# --- the cold read's lazy answers ------------------------------------------------------------------------
+
+def _padded_28(latent_dim, c):                     # the 28x28 G, padded by two pixels before tanh
+    layers = list(make_G32(latent_dim, c, proj=7, tanh=False))
+    return nn.Sequential(*layers, nn.ConstantPad2d(2, -1.0), nn.Tanh())
+
+
+class _Stretched(nn.Module):                       # the 28x28 G, stretched to 32 in forward
+    def __init__(self, latent_dim, c):
+        super().__init__()
+        self.net = make_G32(latent_dim, c, proj=7)
+
+    def forward(self, z):
+        return nn.functional.interpolate(self.net(z), size=32)
+
+
+class _PaddedInside(nn.Module):                    # 7 -> 14, padded to 16, then one doubling
+    def __init__(self, latent_dim, c):
+        super().__init__()
+        self.a = nn.Sequential(nn.Unflatten(1, (latent_dim, 1, 1)), nn.ConvTranspose2d(latent_dim, 2 * c, 7, 1, 0),
+                               nn.BatchNorm2d(2 * c), nn.ReLU(), nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+                               nn.BatchNorm2d(c), nn.ReLU())
+        self.b = nn.Sequential(nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.b(nn.functional.pad(self.a(z), (1, 1, 1, 1)))
+
+
+def _one_big_kernel(latent_dim, c):                # a 4x4 projection, then one stride-1 kernel of 29
+    return nn.Sequential(nn.Unflatten(1, (latent_dim, 1, 1)), nn.ConvTranspose2d(latent_dim, c, 4, 1, 0),
+                         nn.BatchNorm2d(c), nn.ReLU(), nn.ConvTranspose2d(c, 1, 29, 1, 0), nn.Tanh())
+
+
+@pytest.mark.parametrize("lazy, match", [
+    (_padded_28, "padding or interpolation"),
+    (_Stretched, "padding or interpolation"),
+    (_PaddedInside, "padding or interpolation"),
+    (_one_big_kernel, "stride"),
+])
+def test_g32_refuses_resizing_and_one_big_kernel(lazy, match):
+    with pytest.raises(CheckFailed, match=match):
+        nb04.check_g32(lazy)
+
+
+def test_prediction_refuses_aliases_of_the_run():
+    ns = {"measured": MEASURED, "mm": MEASURED}
+    sources = ["def p():\n    return dict(mm)\n",
+               "def p():\n    return dict(globals()['measured'])\n",
+               "def p(m=measured):\n    return dict(m)\n"]
+    for src in sources:
+        exec(src, ns)
+        with pytest.raises(CheckFailed, match="BEFORE the run"):
+            nb04.check_frozen_D_prediction(ns["p"], MEASURED)
+
+
+def _worked_step_namespace():
+    nb = nbformat.read(str(NB04), as_version=4)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("def train_step("))
+    ns = dict(torch=torch, discriminator_loss=discriminator_loss,
+              generator_loss_nonsaturating=generator_loss_nonsaturating)
+    return _defs(cell, ns), cell
+
+
+def test_fixed_step_refuses_the_worked_step_and_its_copy():
+    ns, cell = _worked_step_namespace()
+    ns["fixed_train_step"] = ns["train_step"]                     # fixed_train_step = train_step
+    with pytest.raises(CheckFailed, match="train_step"):
+        nb04.check_fixed_step(ns["fixed_train_step"])
+    _defs(cell.replace("def train_step(", "def fixed_train_step(", 1), ns)   # cell 25 pasted and renamed
+    with pytest.raises(CheckFailed, match="copy of its code"):
+        nb04.check_fixed_step(ns["fixed_train_step"])
+
+
+def test_planted_bug_is_not_the_worked_step_and_its_fix_passes(capsys):
+    """The step with the bug is written differently from section 2's, so its fix is no copy of that cell."""
+    import inspect
+    from gan_helpers.checks._refusals import same_code
+    ns, _ = _worked_step_namespace()
+    fixed_src = inspect.getsource(nb04.train_step_with_bug).replace("def train_step_with_bug(", "def fixed_train_step(")
+    fixed_src = fixed_src.replace("generator_loss_nonsaturating(D(x_fake.detach()))", "generator_loss_nonsaturating(D(x_fake))")
+    _defs(fixed_src, ns)
+    assert not same_code(ns["fixed_train_step"], ns["train_step"])
+    assert nb04.check_fixed_step(ns["fixed_train_step"])

@@ -144,25 +144,35 @@ def train_step_planted(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes
     return make_step(fake_label="real")(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes)
 
 
-def test_notebook_solutions_pass_with_the_worked_cells_defined(capsys):
-    """The model solutions stored in the notebook pass in a namespace that also holds the worked steps
-    and the library names the notebook imports (refused during the checks)."""
+def _notebook_namespace() -> dict:
+    """The worked cells' and the stored solutions' functions of notebook 05, with the names they use."""
     nb = nbformat.read(str(NB05), as_version=4)
     ns = dict(torch=torch, F=F, nn=torch.nn, discriminator_loss=discriminator_loss, label_accuracy=label_accuracy,
               generator_loss_nonsaturating=generator_loss_nonsaturating)
     for c in nb.cells:
-        if c.cell_type == "code" and (c.source.startswith(("def train_step(", "def train_step_planted("))
+        worked = ("def train_step(", "def train_step_planted(", "def g_input_one(", "def d_input_one(",
+                  "def projection_one(")
+        if c.cell_type == "code" and (any(w in c.source for w in worked)
                                       or c.metadata.get("nbgrader", {}).get("solution")):
             tree = ast.parse(c.source)
             tree.body = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
             exec(compile(tree, "<cell>", "exec"), ns)
+    return ns
+
+
+def test_notebook_solutions_pass_with_the_worked_cells_defined(capsys):
+    """The model solutions stored in the notebook pass in a namespace that also holds the worked steps
+    and the library names the notebook imports (refused during the checks)."""
+    ns = _notebook_namespace()
     assert {"train_step", "train_step_planted", "d_loss_matching", "projection_logits", "label_match",
-            "train_step_fixed"} <= set(ns)
+            "train_step_fixed", "g_input_one", "g_input", "d_input_one", "d_input", "projection_one"} <= set(ns)
+    assert nb05.check_g_input(ns["g_input"])
+    assert nb05.check_d_planes(ns["d_input"])
     assert nb05.check_matching_loss(ns["d_loss_matching"])
     assert nb05.check_projection_logits(ns["projection_logits"])
     assert nb05.check_label_match(ns["label_match"])
     assert nb05.check_conditional_step(ns["train_step_fixed"])
-    assert capsys.readouterr().out.count("PASSED") == 4
+    assert capsys.readouterr().out.count("PASSED") == 6
     assert ns["label_accuracy"] is label_accuracy       # the swapped names are restored
 
 
@@ -223,3 +233,116 @@ def _library_step(d, g):
 def test_conditional_step_refuses_library_and_worked_step(shortcut, match):
     with pytest.raises(CheckFailed, match=match):
         nb05.check_conditional_step(shortcut)
+
+
+def _cell_source(start: str) -> str:
+    nb = nbformat.read(str(NB05), as_version=4)
+    src = next(c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith(start))
+    tree = ast.parse(src)
+    return ast.unparse([n for n in tree.body if isinstance(n, ast.FunctionDef)][0])
+
+
+@pytest.mark.parametrize("worked", ["train_step", "train_step_planted"])
+def test_conditional_step_refuses_the_worked_steps_by_identity_and_code(worked):
+    """train_step_fixed = train_step, a function rebuilt from its __code__, and a copy of its cell
+    (renamed, with a docstring) are refused; the stored solution (checked above) is not."""
+    import types
+    ns = _notebook_namespace()
+    shortcuts = [ns[worked], types.FunctionType(ns[worked].__code__, ns, "train_step_fixed")]
+    copy = ast.parse(_cell_source(f"def {worked}("))          # renamed, with a docstring of its own
+    fn = copy.body[0]
+    fn.name = "train_step_fixed"
+    doc = ast.Expr(ast.Constant("my own step"))
+    fn.body = [doc] + (fn.body[1:] if ast.get_docstring(fn) else fn.body)
+    exec(ast.unparse(ast.fix_missing_locations(copy)), ns)
+    shortcuts.append(ns["train_step_fixed"])
+    for fn in shortcuts:
+        with pytest.raises(CheckFailed, match=f"is the notebook's {worked}.*worked conditional step"):
+            nb05.check_conditional_step(fn)
+
+
+def test_planted_step_is_not_a_line_by_line_copy_of_the_worked_step():
+    """The bug cannot be found by diffing the two cells: most lines of the planted step differ."""
+    worked = set(_cell_source("def train_step(").splitlines()[1:])
+    planted = _cell_source("def train_step_planted(").splitlines()[1:]
+    assert sum(line in worked for line in planted) <= len(planted) // 2
+
+
+def _step_without(missing: str):
+    def step(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes):
+        N = x_real.shape[0]
+        z = torch.randn(N, latent_dim)
+        y_fake = torch.randint(0, n_classes, (N,))
+        x_fake = G(z, y_fake)
+        logits_real, logits_fake = D(x_real, y_real), D(x_fake.detach(), y_fake)
+        loss_D = discriminator_loss(logits_real, logits_fake)
+        if missing != "D":
+            opt_D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        loss_G = generator_loss_nonsaturating(D(x_fake, y_fake))
+        if missing != "G":
+            opt_G.zero_grad()
+        loss_G.backward()
+        opt_G.step()
+        return dict(loss_D=loss_D, loss_G=loss_G)
+    return step
+
+
+@pytest.mark.parametrize("missing", ["D", "G"])
+def test_conditional_step_missing_zero_grad_fails_on_the_second_step(missing):
+    with pytest.raises(CheckFailed, match="fresh gradients"):
+        nb05.check_conditional_step(_step_without(missing))
+    assert nb05.check_conditional_step(_step_without("none"))
+
+
+def test_conditional_step_phases_in_the_wrong_order_fail():
+    def g_first(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes):
+        y_fake = torch.randint(0, n_classes, (x_real.shape[0],))
+        x_fake = G(torch.randn(x_real.shape[0], latent_dim), y_fake)
+        loss_G = generator_loss_nonsaturating(D(x_fake, y_fake))
+        opt_G.zero_grad(); loss_G.backward(); opt_G.step()
+        loss_D = discriminator_loss(D(x_real, y_real), D(x_fake.detach(), y_fake))
+        opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+        return dict(loss_D=loss_D, loss_G=loss_G)
+    with pytest.raises(CheckFailed, match="update D first"):
+        nb05.check_conditional_step(g_first)
+
+
+def _torchmetrics_shortcuts():
+    tm = pytest.importorskip("torchmetrics")
+    import torchmetrics.functional as tmf
+    import torchmetrics.functional.classification as tmfc
+
+    def micro_and_none(lg, r):
+        k = lg.shape[1]
+        return (tmfc.multiclass_accuracy(lg, r, num_classes=k, average="micro").item(),
+                tmfc.multiclass_accuracy(lg, r, num_classes=k, average=None))
+
+    def recall(lg, r):
+        k = lg.shape[1]
+        return (tmf.accuracy(lg, r, task="multiclass", num_classes=k).item(),
+                tmf.recall(lg, r, task="multiclass", num_classes=k, average=None))
+
+    def by_class(lg, r):
+        k = lg.shape[1]
+        return (tm.classification.MulticlassAccuracy(num_classes=k, average="micro")(lg, r).item(),
+                tm.classification.MulticlassRecall(num_classes=k, average=None)(lg, r))
+
+    def imported_inside(lg, r):
+        from torchmetrics.functional.classification import multiclass_recall
+        k = lg.shape[1]
+        per_class = multiclass_recall(lg, r, num_classes=k, average=None)
+        return float((lg.argmax(1) == r).float().mean()), per_class
+    return [micro_and_none, recall, by_class, imported_inside]
+
+
+def test_label_match_refuses_torchmetrics():
+    """Each torchmetrics route gives the right numbers with the refusals off, and fails the check."""
+    logits = torch.tensor([[5., 0, 0], [0, 5, 0], [5, 0, 0], [0, 0, 5], [0, 5, 0], [0, 5, 0]])
+    requested = torch.tensor([0, 1, 1, 2, 1, 2])
+    for fn in _torchmetrics_shortcuts():
+        acc, per_class = fn(logits, requested)
+        assert abs(acc - 4 / 6) < 1e-6 and torch.allclose(per_class, torch.tensor([1.0, 2 / 3, 0.5]))
+        with pytest.raises(CheckFailed, match="torchmetrics' accuracy and recall"):
+            nb05.check_label_match(fn)

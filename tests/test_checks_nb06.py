@@ -43,9 +43,18 @@ def test_hinge_losses():
         check_hinge_losses(critic_loss, lambda f: torch.relu(1 - f).mean())
 
 
+def test_hinge_refuses_torchs_hinge_embedding_loss():
+    F = torch.nn.functional
+
+    def via_torch(r, f):                                 # the same hinge terms, from torch's loss
+        return F.hinge_embedding_loss(r, -torch.ones_like(r)) + F.hinge_embedding_loss(-f, -torch.ones_like(f))
+    with pytest.raises(CheckFailed, match="hinge_embedding_loss` is refused"):
+        check_hinge_losses(via_torch, generator_loss)
+
+
 # ---------------------------------------------------------------- gradient penalty
 def _gp(D, x_real, x_fake, generator, per="sample", eps_shape="sample", at=None, square=True, target=1.0,
-        create_graph=True, reduce="mean"):
+        create_graph=True, reduce="mean", one_sided=False):
     n = len(x_real)
     shape = {"sample": (n, *([1] * (x_real.ndim - 1))), "pixel": x_real.shape, "batch": (1,)}[eps_shape]
     eps = torch.rand(shape, generator=generator)
@@ -55,6 +64,7 @@ def _gp(D, x_real, x_fake, generator, per="sample", eps_shape="sample", at=None,
     norms = {"sample": lambda: g.flatten(1).norm(2, dim=1), "pixel": lambda: g.norm(2, dim=1),
              "channel": lambda: g.flatten(2).norm(2, dim=2), "batch": lambda: g.norm(2)}[per]()
     d = norms - target
+    d = torch.relu(d) if one_sided else d
     d = d ** 2 if square else d.abs()
     return d.mean() if reduce == "mean" else d.sum()
 
@@ -77,6 +87,7 @@ def test_gradient_penalty_checks_are_not_fooled_by_shape_alone():
 
 @pytest.mark.parametrize("wrong, message", [
     (stub, "NotImplementedError"),
+    (lambda D, r, f, g: _gp(D, r, f, g, one_sided=True), "penalty is one-sided"),
     (lambda D, r, f, g: _gp(D, r, f, g, per="pixel"), "one norm per pixel"),
     (lambda D, r, f, g: _gp(D, r, f, g, per="channel"), "one norm per channel"),
     (lambda D, r, f, g: _gp(D, r, f, g, per="batch"), "once over the whole batch"),

@@ -27,6 +27,17 @@ def test_lr_factor():
         check_lr_factor(lambda s, t: 1.0 if s < t // 2 else 1 - (s - t // 2) / t)  # ends at 0.5
 
 
+def test_lr_factor_refuses_the_library():
+    import gan_helpers.train.cyclegan as lib
+    from gan_helpers.train.cyclegan import lr_factor as lib_lr_factor
+    with pytest.raises(CheckFailed, match="write the schedule yourself"):
+        check_lr_factor(lib.lr_factor)
+    with pytest.raises(CheckFailed, match="write the schedule yourself"):
+        check_lr_factor(lambda s, t: lib_lr_factor(s, t))
+    with pytest.raises(CheckFailed, match="write the schedule yourself"):
+        check_lr_factor(lambda s, t: lib.lr_factor(s, t))
+
+
 # --- discriminator loss ----------------------------------------------------------------
 def d_solution(D, real, fake):
     out_real, out_fake = D(real), D(fake.detach())
@@ -44,6 +55,17 @@ def test_discriminator_loss():
                                  + F.binary_cross_entropy_with_logits(D(f.detach()), torch.zeros_like(D(f))))
     with pytest.raises(CheckFailed, match="factor of 2"):
         check_discriminator_loss(lambda D, r, f: 2 * d_solution(D, r, f))
+
+
+def test_discriminator_loss_needs_both_gradients():
+    def fake_no_grad(D, r, f):
+        with torch.no_grad():
+            out_fake = D(f)
+        return 0.5 * (((D(r) - 1) ** 2).mean() + (out_fake ** 2).mean())
+    with pytest.raises(CheckFailed, match="only the real term trains D"):
+        check_discriminator_loss(fake_no_grad)
+    with pytest.raises(CheckFailed, match="only the fake term trains D"):
+        check_discriminator_loss(lambda D, r, f: 0.5 * (((D(r).detach() - 1) ** 2).mean() + (D(f.detach()) ** 2).mean()))
 
 
 # --- generator loss --------------------------------------------------------------------
@@ -70,6 +92,23 @@ def test_generator_loss():
         check_generator_loss(lambda *a: g_solution(*a, cycle_l2=True))
     with pytest.raises(CheckFailed, match="backward cycle"):
         check_generator_loss(lambda *a: g_solution(*a, one_way=True))
+
+
+def test_generator_loss_needs_the_generators_gradients():
+    def under_no_grad(*a):
+        with torch.no_grad():
+            return g_solution(*a)
+    with pytest.raises(CheckFailed, match="no graph behind it"):
+        check_generator_loss(under_no_grad)
+
+    def cut_cycle(G_AB, G_BA, D_A, D_B, real_A, real_B, lam=10.0, li=0.5):
+        fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+        gan = ((D_B(fake_B) - 1) ** 2).mean() + ((D_A(fake_A) - 1) ** 2).mean()
+        cyc = (G_BA(fake_B.detach()) - real_A).abs().mean() + (G_AB(fake_A.detach()) - real_B).abs().mean()
+        idt = (G_AB(real_B) - real_B).abs().mean() + (G_BA(real_A) - real_A).abs().mean()
+        return gan + lam * cyc + lam * li * idt
+    with pytest.raises(CheckFailed, match="cycle terms were cut"):
+        check_generator_loss(cut_cycle)
 
 
 # --- the history pool -------------------------------------------------------------------
@@ -158,6 +197,72 @@ def test_pool():
         check_pool(PoolNotDetached)
 
 
+class PoolBiasedCoin(PoolSolution):         # swaps 60% of the time
+    def query(self, fakes):
+        out = []
+        for img in fakes.detach():
+            if len(self.images) < self.size:
+                self.images.append(img.clone()); out.append(img)
+            elif random.random() < 0.6:
+                i = random.randrange(self.size)
+                out.append(self.images[i]); self.images[i] = img.clone()
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+
+class PoolCoinPerBatch(PoolSolution):       # one coin for the whole batch
+    def query(self, fakes):
+        if len(self.images) < self.size:
+            return super().query(fakes)
+        swap, out = random.random() > 0.5, []
+        for img in fakes.detach():
+            if swap:
+                i = random.randrange(self.size)
+                out.append(self.images[i]); self.images[i] = img.clone()
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+
+class PoolOldestInTurn(PoolSolution):       # no coin: every other fake is swapped for the oldest stored one
+    turn = 0
+
+    def query(self, fakes):
+        out = []
+        for img in fakes.detach():
+            if len(self.images) < self.size:
+                self.images.append(img.clone()); out.append(img)
+                continue
+            self.turn += 1
+            if self.turn % 2:
+                out.append(self.images.pop(0)); self.images.append(img.clone())
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+
+@pytest.mark.parametrize("cls, match", [(PoolBiasedCoin, "60% of the fakes"), (PoolCoinPerBatch, "one per batch"),
+                                        (PoolOldestInTurn, "same one by age")])
+def test_pool_needs_a_fair_coin_per_fake_and_a_random_stored_fake(cls, match):
+    from gan_helpers.checks.nb07 import check_pool
+    with pytest.raises(CheckFailed, match=match):
+        check_pool(cls)
+
+
+def test_pool_check_is_seeded_and_leaves_the_global_coins_alone():
+    from gan_helpers.checks.nb07 import check_pool
+    random.seed(123); torch.manual_seed(123)
+    before = random.random(), torch.rand(1)
+    random.seed(123); torch.manual_seed(123)
+    for seed in range(3):                         # the right answer passes whatever the notebook's seed
+        random.seed(seed)
+        assert check_pool(PoolSolution)
+    random.seed(123); torch.manual_seed(123)
+    check_pool(PoolSolution)
+    assert (random.random(), torch.rand(1)) == before
+
+
 def test_pool_refuses_the_library_pool_and_its_wrappers():
     from gan_helpers.checks.nb07 import check_pool
     from gan_helpers.train.pool import ImagePool
@@ -197,13 +302,17 @@ def step_solution(model, opt_G, opt_D, real_A, real_B, pool_A, pool_B, lambda_cy
     """The notebook's model solution (cell of Exercise 5), with one optional mistake."""
     from gan_helpers.losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
     G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
+    if mistake == "zero at top":                   # D keeps the gradients of the generators' loss
+        opt_G.zero_grad(set_to_none=True)
+        opt_D.zero_grad(set_to_none=True)
     fake_B, fake_A = G_AB(real_A), G_BA(real_B)
     loss_gan_AB, loss_gan_BA = lsgan_generator_loss(D_B(fake_B)), lsgan_generator_loss(D_A(fake_A))
     loss_cyc_A, loss_cyc_B = cycle_loss(real_A, G_BA(fake_B)), cycle_loss(real_B, G_AB(fake_A))
     loss_idt_A, loss_idt_B = identity_loss(real_B, G_AB(real_B)), identity_loss(real_A, G_BA(real_A))
     loss_G = (loss_gan_AB + loss_gan_BA + lambda_cycle * (loss_cyc_A + loss_cyc_B)
               + lambda_cycle * lambda_identity * (loss_idt_A + loss_idt_B))
-    opt_G.zero_grad(set_to_none=True)
+    if mistake != "zero at top":
+        opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     opt_G.step()
     if mistake == "new fakes":                     # queries the pools, then feeds D the newest fakes
@@ -220,9 +329,17 @@ def step_solution(model, opt_G, opt_D, real_A, real_B, pool_A, pool_B, lambda_cy
         fa, fb = pool_A.query(fake_A), pool_B.query(fake_B)
     loss_D_A = lsgan_discriminator_loss(D_A(real_A), D_A(fa))
     loss_D_B = lsgan_discriminator_loss(D_B(real_B), D_B(fb))
-    opt_D.zero_grad(set_to_none=True)
-    (loss_D_A + loss_D_B).backward()
+    if mistake != "zero at top":
+        opt_D.zero_grad(set_to_none=True)
+    ((loss_D_A + loss_D_B) * (2 if mistake == "no half" else 1)).backward()
     opt_D.step()
+    if mistake == "weighted":
+        loss_cyc_A, loss_cyc_B = lambda_cycle * loss_cyc_A, lambda_cycle * loss_cyc_B
+    if mistake == "zeros":
+        loss_D_A = loss_D_B = 0.0
+    if mistake == "no G keys":
+        return dict(cycle_A=loss_cyc_A.item(), cycle_B=loss_cyc_B.item(), identity_A=loss_idt_A.item(),
+                    identity_B=loss_idt_B.item(), D_A=loss_D_A.item(), D_B=loss_D_B.item())
     return dict(G_gan_AB=loss_gan_AB, G_gan_BA=loss_gan_BA, cycle_A=loss_cyc_A, cycle_B=loss_cyc_B,
                 identity_A=loss_idt_A, identity_B=loss_idt_B, D_A=loss_D_A, D_B=loss_D_B)
 
@@ -250,6 +367,20 @@ def test_train_step_sees_a_misused_pool(mistake, match):
     from gan_helpers.checks import nb07
     with pytest.raises(CheckFailed, match=match):
         nb07.check_train_step(lambda *a: step_solution(*a, mistake=mistake))
+
+
+@pytest.mark.parametrize("mistake, match", [
+    ("zero at top", "zeroed once, at the top"), ("no half", "twice the reference's"),
+    ("weighted", "'cycle_A' is .*looks weighted"), ("zeros", "'D_A' is 0.00000"), ("no G keys", "no 'G_gan_AB'")])
+def test_train_step_checks_the_order_and_the_returned_terms(mistake, match):
+    from gan_helpers.checks import nb07
+    with pytest.raises(CheckFailed, match=match):
+        nb07.check_train_step(lambda *a: step_solution(*a, mistake=mistake))
+
+
+def test_train_step_accepts_floats():
+    from gan_helpers.checks import nb07
+    assert nb07.check_train_step(lambda *a: {k: v.item() for k, v in step_solution(*a).items()})
 
 
 def test_train_step_refuses_the_library_step():

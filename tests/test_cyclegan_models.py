@@ -57,21 +57,21 @@ def test_discriminator_refuses_too_small_images():
         PatchDiscriminator(3, 4, n_layers=3)(torch.randn(1, 3, 16, 16))
 
 
-def test_gradients_reach_every_parameter():
-    m = CycleGAN(g_channels=4, n_down=2, n_blocks=1, d_channels=4, d_layers=2)
-    a, b = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32)
+def test_gradients_reach_every_parameter(device):
+    m = CycleGAN(g_channels=4, n_down=2, n_blocks=1, d_channels=4, d_layers=2).to(device)
+    a, b = torch.randn(2, 3, 32, 32, device=device), torch.randn(2, 3, 32, 32, device=device)
     loss = m.D_B(m.G_AB(a)).mean() + m.D_A(m.G_BA(b)).mean()
     loss.backward()
     missing = [n for n, p in m.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not missing, missing
 
 
-def test_one_training_step_moves_all_four_networks_and_logs_every_term():
+def test_one_training_step_moves_all_four_networks_and_logs_every_term(device):
     torch.manual_seed(0)
-    m = CycleGAN(g_channels=4, n_down=2, n_blocks=1, d_channels=4, d_layers=2)
+    m = CycleGAN(g_channels=4, n_down=2, n_blocks=1, d_channels=4, d_layers=2).to(device)
     before = {k: v.clone() for k, v in m.state_dict().items()}
     opt_G, opt_D = make_optimizers(m)
-    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    a, b = (torch.rand(2, 3, 32, 32) * 2 - 1).to(device), (torch.rand(2, 3, 32, 32) * 2 - 1).to(device)
     pool_A, pool_B = ImagePool(50), ImagePool(50)
     losses = train_step(m, opt_G, opt_D, a, b, pool_A, pool_B, 10.0, 0.5)
     assert set(losses) == {"G_gan_AB", "G_gan_BA", "cycle_A", "cycle_B", "identity_A", "identity_B",

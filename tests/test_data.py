@@ -50,7 +50,7 @@ def test_parallel_processes_seed_one_cache(tmp_path, mnist_mirror):
     code = ("import sys; from gan_helpers.data import load_mnist; "
             "x, y = load_mnist(train=False, root=sys.argv[1], mirror=sys.argv[2]); assert len(y) == 10000")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(mnist_mirror)],
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
     assert not list(tmp_path.rglob("*.part")), "a temporary file was left behind"

@@ -27,9 +27,9 @@ def test_conditional_pair_uses_the_label():
     assert not torch.allclose(D(a, torch.tensor([0, 1, 2])), D(a, torch.tensor([9, 9, 9])))
 
 
-def test_gradients_reach_every_parameter():
-    G, D = infogan.Generator(8, 4, 16), infogan.Discriminator(4, 16)
-    D(G(torch.randn(4, 8))).mean().backward()
+def test_gradients_reach_every_parameter(device):
+    G, D = infogan.Generator(8, 4, 16).to(device), infogan.Discriminator(4, 16).to(device)
+    D(G(torch.randn(4, 8, device=device))).mean().backward()
     for net in (G, D):
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
 
@@ -51,7 +51,7 @@ def test_dcgan_recipe_builds_either_pair():
     wide = dcgan_recipe.build(dcgan_recipe.Config(fc_units=64, g_channels=8, d_channels=8))
     assert type(small[0]).__module__.endswith("models.dcgan")
     assert isinstance(wide[0], infogan.Generator) and isinstance(wide[1], infogan.Discriminator)
-    with pytest.raises(ValueError, match="small pair only"):
+    with pytest.raises(ValueError, match="all-convolutional D only"):
         dcgan_recipe.build(dcgan_recipe.Config(fc_units=64, d_batch_norm=False))
 
 

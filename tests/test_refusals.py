@@ -109,3 +109,48 @@ def test_captured_references_refused_defaults_closures_partials():
         call_refusing(ns["by_torch"], a, b, name="by_torch", torch_ops={F.mse_loss: "square it yourself"})
     assert torch.isclose(call_refusing(ns["fine"], a, b, name="fine", library=lib,
                                        torch_ops={F.mse_loss: "square it yourself"}), 2 * (a - b).pow(2).mean())
+
+
+def test_copies_of_a_worked_function_refused_by_code():
+    """A copy of a worked function (renamed, with a docstring, or rebuilt from its __code__) runs
+    the same code: ``refuse_copies`` refuses the learner's function when it is one, and the
+    notebook refusal swaps every other name bound to one while the learner's function runs."""
+    import types
+    from gan_helpers.checks._refusals import refuse_copies, same_code
+    ns = _learner_namespace(
+        "def worked(x):\n    return x + 1   # section 1\n"
+        "def copy(x):\n    'a docstring'\n    return x + 1\n"
+        "def loops(xs): return [copy(x) for x in xs]\n"
+        "def own(x): return x + 2\n")
+    ns["rebuilt"] = types.FunctionType(ns["worked"].__code__, ns, "rebuilt")
+    ns["alias"] = ns["worked"]
+    assert same_code(ns["copy"], ns["worked"]) and not same_code(ns["own"], ns["worked"])
+    for name in ("copy", "rebuilt", "alias", "worked"):
+        with pytest.raises(CheckFailed, match="copy of its code.*section 1"):
+            refuse_copies(ns[name], {"worked": "that is section 1's function"}, name)
+    refuse_copies(ns["own"], {"worked": "x", "missing": "y"}, "own")
+    with pytest.raises(CheckFailed, match="section 1"):
+        call_refusing(ns["loops"], [1, 2], name="loops", notebook={"worked": "that is section 1's function"})
+    assert ns["loops"]([1]) == [2] and ns["copy"] is not ns["worked"]          # bindings restored
+
+
+def test_library_refused_in_its_own_third_party_package():
+    """A third-party function (torchmetrics) is refused under every module path that re-exports it,
+    also when the learner imports it inside the function."""
+    pytest.importorskip("torchmetrics")
+    import torchmetrics.classification as tmc
+    import sys
+    import torchmetrics.functional.classification as tmfc
+    ns = _learner_namespace(
+        "import torchmetrics\n"
+        "def by_package(p, t): return torchmetrics.functional.classification.multiclass_accuracy(p, t, 3)\n"
+        "def inside(p, t):\n"
+        "    from torchmetrics.functional.classification import multiclass_accuracy as acc\n"
+        "    return acc(p, t, 3)\n")
+    p, t = torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])
+    lib = {tmfc.multiclass_accuracy: "count the hits yourself"}
+    for name in ("by_package", "inside"):
+        with pytest.raises(CheckFailed, match="count the hits yourself"):
+            call_refusing(ns[name], p, t, name=name, library=lib)
+    home = sys.modules["torchmetrics.functional.classification.accuracy"]
+    assert home.multiclass_accuracy is tmfc.multiclass_accuracy and tmc.MulticlassAccuracy  # restored

@@ -136,10 +136,10 @@ def test_every_table_names_its_command_and_machine():
 
 # The README's scores and where each notebook prints them (its stored full-mode outputs).
 PRINTED = {
-    "04_dcgan.ipynb": ["19.35", "83.8%", "8.55", "88.7%", "3.84"],
-    "05_conditional_gan.ipynb": ["MNIST-FID 7.29", "label accuracy 99.6%", "MNIST-FID 6.92"],
-    "06_wgan.ipynb": ["MNIST-FID 111.92", "confident 71.5%"],
-    "07_cyclegan.ipynb": ["0.907", "0.836", "0.992", "1.000", "photo-FID 46.1", "untranslated horses 247.6",
+    "04_dcgan.ipynb": ["19.40", "83.7%", "8.55", "88.6%", "3.84"],
+    "05_conditional_gan.ipynb": ["MNIST-FID 7.26", "label accuracy 99.6%", "MNIST-FID 4.76", "label accuracy 99.2%"],
+    "06_wgan.ipynb": ["MNIST-FID 111.86", "confident 71.4%"],
+    "07_cyclegan.ipynb": ["0.908", "0.836", "0.992", "1.000", "photo-FID 46.1", "untranslated horses 247.6",
                           "real zebras 1.8"],
 }
 

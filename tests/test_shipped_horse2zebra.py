@@ -8,7 +8,7 @@ untranslated baseline."""
 import pytest
 import torch
 
-from gan_helpers.checkpoints import load_pretrained, pretrained_dir
+from gan_helpers.checkpoints import read_metadata, load_pretrained, pretrained_dir
 from gan_helpers.models.cyclegan import ResnetGenerator
 from gan_helpers.metrics.photo import load_photo_classifier, translation_report
 from gan_helpers.recipes import horse2zebra as recipe
@@ -51,7 +51,10 @@ def test_translations_are_closer_to_the_target_than_the_input(shipped, clf):
     r = translation_report(shipped, size=64, clf=clf)
     assert _passes(r), r
     stored = shipped.checkpoint_extra["metrics"]           # recorded at training time (before KID was added)
-    assert {k: r[k] for k in stored} == pytest.approx(stored, rel=1e-3)  # the stored figures are reproduced
+    # the stored figures are reproduced; they were recorded in float32, and the float16 file moves
+    # them by under 0.2% (docs/results.md, "Shipped weights")
+    fp32 = read_metadata(pretrained_dir() / recipe.FILENAME)["storage"] == torch.float32
+    assert {k: r[k] for k in stored} == pytest.approx(stored, rel=1e-3 if fp32 else 5e-3)
     assert r["kid_floor_B"] < r["kid_AB"] < r["kid_identity"], r  # KID orders the three like photo-FID
     assert abs(r["kid_floor_B"]) < 0.05 * r["kid_identity"], r     # and puts real zebras near zero (unbiased: can be < 0)
 

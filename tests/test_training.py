@@ -17,14 +17,14 @@ def _flat(m):
     return torch.cat([p.detach().flatten() for p in m.parameters()])
 
 
-def _toy(seed=0):
+def _toy(seed=0, device="cpu"):
     torch.manual_seed(seed)
-    G, D = ToyGenerator(2, 2, 16, 2), ToyDiscriminator(2, 16, 2)
-    return G, D, torch.randn(32, 2), torch.randn(32, 2)
+    G, D = ToyGenerator(2, 2, 16, 2).to(device), ToyDiscriminator(2, 16, 2).to(device)
+    return G, D, torch.randn(32, 2).to(device), torch.randn(32, 2).to(device)
 
 
-def test_d_step_updates_only_D_with_the_bce_loss():
-    G, D, x_real, z = _toy()
+def test_d_step_updates_only_D_with_the_bce_loss(device):
+    G, D, x_real, z = _toy(device=device)
     with torch.no_grad():
         want = discriminator_loss(D(x_real), D(G(z)))
     g0, d0 = _flat(G), _flat(D)
@@ -42,8 +42,8 @@ def test_d_step_updates_only_D_with_the_bce_loss():
 
 
 @pytest.mark.parametrize("non_saturating", [True, False])
-def test_g_step_updates_only_G_through_D(non_saturating):
-    G, D, _, z = _toy(1)
+def test_g_step_updates_only_G_through_D(non_saturating, device):
+    G, D, _, z = _toy(1, device)
     loss_fn = generator_loss_nonsaturating if non_saturating else generator_loss_saturating
     with torch.no_grad():
         want = loss_fn(D(G(z)))

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gan_helpers"
 LAYERS = [
     ("device", "losses", "plotting"),  # utilities every notebook's setup cell uses
     ("data",),                         # what is learned: datasets and their cache
+    ("checkpoint_storage",),           # how a checkpoint's tensors are written (float32, float16, int8)
     ("checkpoints",),                  # saving models; reads the cache location from data
     ("models",),                       # what learns it; the shipped classifiers load checkpoints
     ("theory", "latent", "stabilizers"),  # the math, the latent tools, the Lipschitz controls

@@ -211,24 +211,26 @@ def best_mnist(results: dict) -> tuple[dict, str]:
 
 
 def ship_best(results: dict | None = None) -> Path:
-    """Copy the best MNIST run's two checkpoints (averaged and raw G of that run) into
-    data/pretrained, named for the game (``mnist_mlp_<game>_G(_raw).safetensors``), record
-    their sha256 and drop an earlier shipped pair from another game."""
+    """Copy the best MNIST run's averaged G into data/pretrained, named for the game
+    (``mnist_mlp_<game>_G.safetensors``), stored in int8 (``checkpoint_storage``; notebook 03's
+    vanilla pair carries the raw-against-averaged lesson, so the raw G is not shipped), record its
+    sha256 and drop an earlier shipped file from another game."""
     import shutil
-    from ..checkpoints import pretrained_dir, record_sha256, sha256_of
+    import torch
+    from ..checkpoints import compact_checkpoint, pretrained_dir
     from ..recipes import games as recipe
     results = results or load_results()
     row, which = best_mnist(results)
     src = Path(row["checkpoint"])
+    if which == "raw":
+        src = src.with_name(src.stem + "_raw" + src.suffix)
     name = recipe.shipped_filename(row["fix"])
     main = pretrained_dir() / name
     old = (results.get("shipped") or {}).get("file")
-    for a, b in ((src, main), (src.with_name(src.stem + "_raw" + src.suffix),
-                               main.with_name(main.stem + "_raw" + main.suffix))):
-        if not a.exists():
-            raise FileNotFoundError(f"{a} is missing: re-run `python -m gan_helpers bench games-mnist`")
-        shutil.copyfile(a, b)
-        record_sha256(b.name, sha256_of(b))
+    if not src.exists():
+        raise FileNotFoundError(f"{src} is missing: re-run `python -m gan_helpers bench games-mnist`")
+    shutil.copyfile(src, main)
+    compact_checkpoint(main, torch.int8)
     if old and old != name:
         _forget_shipped(old)
     results["shipped"] = {"fix": row["fix"], "G": which, "file": name, "regime": row["regime"],

@@ -7,12 +7,14 @@ Three kinds of refusal, combined by ``refusing`` (and ``call_refusing``, which a
 function):
 
 * ``library``: Python functions, matched by identity. Every name bound to one of them in the
-  gan_helpers modules and in the learner's namespace (``fn.__globals__``, the notebook's) is
+  gan_helpers modules, in the modules of a third-party package they come from (torchmetrics) and
+  in the learner's namespace (``fn.__globals__``, the notebook's) is
   swapped for a stand-in for the duration of the call, which catches aliases
   (``from ... import d_step as my_step``) and module attributes (``losses.d_loss(...)``).
 * ``notebook``: names defined earlier in the learner's notebook (e.g. section 1's ``bce_manual``),
-  swapped the same way in ``fn.__globals__``: an exercise that asks for the next case must not be
-  passed by calling the worked case.
+  swapped the same way in ``fn.__globals__``, with every other name there bound to a copy of them
+  (``same_code``): an exercise that asks for the next case must not be passed by calling the
+  worked case. ``refuse_copies`` refuses the learner's function itself when it is one.
 * ``torch_ops``: torch functions (``F.binary_cross_entropy_with_logits``, ``torch.linalg.svd``,
   ...), seen through a ``TorchFunctionMode`` whatever name they were imported under; ``nn``
   modules such as ``nn.BCELoss`` call them, so they are refused too.
@@ -38,6 +40,43 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ._core import CheckFailed, call
+
+
+def same_code(a, b) -> bool:
+    """True when functions ``a`` and ``b`` run the same bytecode: one is the other, a copy under
+    another name (comments and docstrings aside) or a ``types.FunctionType`` rebuilt from its code."""
+    ca, cb = getattr(a, "__code__", None), getattr(b, "__code__", None)
+    if ca is None or cb is None:
+        return False
+    if ca is cb:
+        return True
+
+    def consts(c):                            # the first slot holds the docstring (or None): dropped
+        ks = c.co_consts[1:] if c.co_consts and isinstance(c.co_consts[0], (str, type(None))) else c.co_consts
+        return [same_code_key(k) for k in ks]
+    return (ca.co_code == cb.co_code and ca.co_names == cb.co_names and ca.co_varnames == cb.co_varnames
+            and consts(ca) == consts(cb))
+
+
+def same_code_key(const):
+    """A constant as ``same_code`` compares it: a nested code object (a lambda, a comprehension) by
+    its bytecode and names, anything else as itself."""
+    if hasattr(const, "co_code"):
+        return (const.co_code, const.co_names, const.co_varnames)
+    if isinstance(const, str) and ".<locals>." in const:    # a nested def's qualified name: the outer
+        return const.rsplit(".<locals>.", 1)[1]              # function's name is not the code
+    return const
+
+
+def refuse_copies(fn, notebook: dict[str, str], name: str) -> None:
+    """Fail at once when the learner's ``fn`` is one of the notebook's worked functions named in
+    ``notebook`` (``step_fixed = step``) or runs the same code (a copy of the worked cell, a
+    ``types.FunctionType`` built from its ``__code__``)."""
+    ns = _globals_of(fn) or {}
+    for key, message in notebook.items():
+        worked = ns.get(key)
+        if callable(worked) and (fn is worked or same_code(fn, worked)):
+            raise CheckFailed(f"{name} is the notebook's {key} (the same function or a copy of its code). {message}")
 
 
 def _stand_in(message: str):
@@ -91,7 +130,7 @@ def refuse_captured(fn, forbidden: dict, name: str) -> None:
     in a ``functools.partial`` (routes that the name swapping below does not see)."""
     for obj in _captured(fn):
         for f, message in forbidden.items():
-            if obj is f:
+            if obj is f or same_code(obj, f):
                 raise CheckFailed(f"{name} carries {getattr(f, '__qualname__', f)} with it (a default value, a "
                                   f"closure or a functools.partial). {message}")
 
@@ -102,8 +141,12 @@ def _library_off(fn, messages: dict):
     namespace (``fn.__globals__``, the notebook's) and in the gan_helpers modules, points to a
     stand-in raising CheckFailed(message). Swapping the bindings, not the functions, catches any
     alias (``from ... import gradient_penalty as gp``); this module keeps its own for the answers."""
+    # the refused functions' own third-party packages too (torchmetrics re-exports its functions
+    # under several module paths); torch's functions are refused by torch_ops instead
+    packages = {"gan_helpers"} | {getattr(f, "__module__", None).split(".")[0] for f in messages
+                                  if isinstance(getattr(f, "__module__", None), str)} - {"torch", "builtins"}
     namespaces = [vars(m) for name, m in list(sys.modules.items())
-                  if name.startswith("gan_helpers") and m is not None and name != __name__]
+                  if name.split(".")[0] in packages and m is not None and name != __name__]
     if _globals_of(fn) is not None:
         namespaces.append(_globals_of(fn))
     swapped, seen = [], set()
@@ -133,11 +176,14 @@ def _notebook_names_off(fn, messages: dict[str, str]):
     swapped = []
     try:
         if isinstance(ns, dict):
-            for key, message in messages.items():
-                value = ns.get(key)
-                if callable(value) and value is not fn:
+            worked = {key: ns.get(key) for key in messages if callable(ns.get(key)) and ns.get(key) is not fn}
+            for key, value in list(ns.items()):
+                # the worked function's own name, and any other name bound to it or to a copy of its code
+                hit = next((k for k, w in worked.items() if key == k or (value is not fn and callable(value)
+                                                                         and same_code(value, w))), None)
+                if hit is not None:
                     swapped.append((key, value))
-                    ns[key] = _stand_in(message)
+                    ns[key] = _stand_in(messages[hit])
         yield
     finally:
         for key, value in reversed(swapped):

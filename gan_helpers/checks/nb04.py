@@ -10,8 +10,10 @@ nbval can compare it in smoke and full mode) or raises ``CheckFailed`` with what
 from __future__ import annotations
 
 import sys
+import types
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..models import infogan
@@ -27,8 +29,14 @@ _SIZE_MSG = ("work the five sizes out with section 1's formulas (n_out = (n - 1)
              "size function to search for them skips the reasoning the exercise asks for.")
 _G_MSG = ("write your own nn.Sequential for 32x32: the library's generators (and notebook 04's) make 28x28 "
           "images; project z to 4x4 and double the size three times with your own layers.")
-_INIT_MSG = ("write my_weights_init's body yourself with nn.init.normal_ / nn.init.zeros_ (conv weights N(0, "
-             "0.02), batch-norm scales N(1, 0.02), shifts 0); gan_helpers.models.blocks.weights_init is the "
+_RESIZE_MSG = ("your G resizes its maps by padding or interpolation: section 1's G grows the image with transposed "
+               "convolutions only. Project z to 4x4 (kernel 4 on the 1x1 map) and let three stride-2 transposed "
+               "convolutions double it to 8, 16 and 32; a 28x28 G padded or stretched to 32 is not a 32x32 design.")
+_RESIZE_OPS = {F.pad: _RESIZE_MSG, F.interpolate: _RESIZE_MSG}
+_PAD_LAYERS = tuple(getattr(nn, n) for n in ("ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d",
+                                              "CircularPad2d") if hasattr(nn, n))
+_INIT_MSG = ("write my_weights_init's body yourself with nn.init.normal_ / nn.init.zeros_ (conv and linear "
+             "weights N(0, 0.02), batch-norm scales N(1, 0.02), shifts 0); gan_helpers.models.blocks.weights_init is the "
              "library's answer, imported in section 2.")
 _RUN_MSG = ("my_prediction should return the two numbers you expect BEFORE the run, written as constants; it "
             "must not train, measure or read the run (run_mode, tail_means, measured, frozen).")
@@ -110,22 +118,33 @@ def check_g32(make_G32) -> bool:
     in [-1, 1], built from the DCGAN guidelines."""
     for latent_dim, c in ((16, 8), (100, 4)):
         G = call_refusing(make_G32, latent_dim, c, name="make_G32",
-                          library={Generator: _G_MSG, infogan.Generator: _G_MSG})
+                          library={Generator: _G_MSG, infogan.Generator: _G_MSG}, torch_ops=_RESIZE_OPS)
         check(not isinstance(G, (Generator, infogan.Generator)), _G_MSG)
         check(isinstance(G, nn.Module), f"make_G32 should return an nn.Module (e.g. nn.Sequential), got {type(G).__name__}.")
         leaves = _leaves(G)
         banned = [type(m).__name__ for m in leaves if isinstance(m, (nn.Linear, nn.Upsample, nn.MaxPool2d, nn.AvgPool2d))]
-        check(not banned, f"your G uses {banned}: the guidelines grow the image with transposed convolutions only "
-                          "(no upsampling layers, no fully connected hidden layers: project z with a transposed conv).")
+        check(not any(isinstance(m, _PAD_LAYERS) for m in leaves), _RESIZE_MSG)
+        check(not banned, f"your G uses {banned}: this exercise follows section 1's guidelines, which grow the image "
+                          "with transposed convolutions only (no upsampling or pooling layers, no Linear layers: "
+                          "read z as a 1x1 map and project it with a transposed conv, as section 1's G does).")
         check(any(isinstance(m, nn.ConvTranspose2d) for m in leaves),
               "your G has no nn.ConvTranspose2d: G grows the image with (fractional-)strided transposed convolutions.")
         check(not any(isinstance(m, nn.LeakyReLU) for m in leaves),
               "your G uses LeakyReLU: the guidelines put plain ReLU in G's hidden layers and LeakyReLU in D.")
+        convs = [m for m in leaves if isinstance(m, nn.ConvTranspose2d)]
+        bad = [i for i, m in enumerate(convs[1:], 1) if tuple(m.stride) != (2, 2)]
+        check(not bad, f"transposed conv {bad[0] + 1 if bad else 0} of your G has stride "
+                       f"{convs[bad[0]].stride if bad else ''}: after the projection of z, every transposed conv "
+                       "doubles the size (stride 2, kernel 4, padding 1), as in section 1's G; one large stride-1 "
+                       "kernel would paint the whole image at once instead of growing it.")
+        seen = {}
+        hook = convs[-1].register_forward_hook(lambda _m, _i, out: seen.__setitem__("last", tuple(out.shape)))
         torch.manual_seed(0)
         z = torch.randn(4, latent_dim)
         G.train()
         try:
-            x = G(z)
+            with refusing(make_G32, torch_ops=_RESIZE_OPS):
+                x = G(z)
         except RuntimeError as err:
             try:
                 G(z[:, :, None, None])
@@ -137,11 +156,16 @@ def check_g32(make_G32) -> bool:
                                   "G reads z as a vector like the library's Generator; make nn.Unflatten(1, "
                                   "(latent_dim, 1, 1)) its first layer (or reshape in forward).") from None
             raise CheckFailed(f"G(z) with z of shape (4, {latent_dim}) fails: {str(err).splitlines()[0]}") from None
+        finally:
+            hook.remove()
         check(torch.is_tensor(x), f"G(z) should return a tensor, got {type(x).__name__}.")
         if tuple(x.shape) == (4, 1, 28, 28):
             raise CheckFailed("G(z) is 28x28: that is notebook 04's generator. 32 = 4 x 2 x 2 x 2: project z to a "
                               "4x4 map (kernel 4 on the 1x1 input, exercise 1 b) and double it three times.")
         expect_tensor(x, (4, 1, 32, 32), name=f"G(z) for latent_dim={latent_dim}, c={c}")
+        check(seen.get("last", (0, 0, 0, 0))[-2:] == (32, 32),
+              f"G's last transposed conv outputs {seen.get('last')}, yet G returns 32x32: the last transposed conv "
+              "should make the 32x32 image itself (then tanh), with no resizing after it.")
         last = leaves[-1]
         check(isinstance(last, nn.Tanh) and bool((x.abs() <= 1).all()),
               "G should end with nn.Tanh(): the data lie in [-1, 1] (guideline 4).")
@@ -155,18 +179,22 @@ def check_g32(make_G32) -> bool:
                   f"layer {i} ({leaves[i]}) should be followed by nn.BatchNorm2d and nn.ReLU "
                   "(guidelines 2 and 4), got " + ", ".join(type(m).__name__ for m in nxt) + ".")
         check(len(convs) >= 2, "one transposed conv cannot be the whole G: project z first, then upsample.")
-    return passed("make_G32", "z (N, latent_dim) -> 4x4 -> 8x8 -> 16x16 -> 32x32, batch norm and ReLU "
-                              "inside, tanh at the output")
+    return passed("make_G32", "z (N, latent_dim) -> images (N, 1, 32, 32) by transposed convolutions, batch "
+                              "norm and ReLU inside, tanh at the output")
 
 
 # --- Exercise 3: weight initialisation ---------------------------------------------------------
 
 def check_weights_init(weights_init) -> bool:
-    """``weights_init(m)`` used as ``model.apply(weights_init)``: conv weights ~ N(0, 0.02),
-    batch-norm weights ~ N(1, 0.02) and biases 0."""
+    """``weights_init(m)`` used as ``model.apply(weights_init)`` on a model holding every layer
+    type of notebook 04's two pairs (conv, transposed conv, Linear, BatchNorm2d, BatchNorm1d):
+    conv and linear weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02) and shifts 0."""
     torch.manual_seed(0)
-    model = nn.Sequential(nn.ConvTranspose2d(64, 128, 7), nn.BatchNorm2d(128), nn.ReLU(),
-                          nn.Conv2d(128, 256, 4, 2, 1), nn.BatchNorm2d(256), nn.LeakyReLU(0.2))
+    model = nn.Sequential(nn.Linear(64, 512), nn.BatchNorm1d(512), nn.ReLU(),
+                          nn.Unflatten(1, (32, 4, 4)),
+                          nn.ConvTranspose2d(32, 128, 7), nn.BatchNorm2d(128), nn.ReLU(),
+                          nn.Conv2d(128, 256, 4, 2, 1), nn.BatchNorm2d(256), nn.LeakyReLU(0.2),
+                          nn.Flatten(), nn.Linear(256 * 5 * 5, 256))
     with torch.no_grad():  # start far from the target so a no-op fails
         for p in model.parameters():
             p.uniform_(-1, 1)
@@ -176,23 +204,38 @@ def check_weights_init(weights_init) -> bool:
             model.apply(weights_init)
     except NotImplementedError:
         raise CheckFailed("weights_init still raises NotImplementedError: write its body.") from None
-    for conv in (model[0], model[3]):
-        w = conv.weight.detach()
+    for layer in (model[4], model[7], model[0], model[11]):
+        w = layer.weight.detach()
+        name = type(layer).__name__
+        if name == "Linear" and float(w.std()) > 0.2:
+            raise CheckFailed(
+                f"the Linear layers keep the weights they had (std {float(w.std()):.2f}): your function does not "
+                "touch nn.Linear. The InfoGAN-shaped G holds 98% of its parameters in two Linear layers; "
+                "initialise their weights from N(0, 0.02) like the convolutions'.")
         check(abs(float(w.mean())) < 0.005 and abs(float(w.std()) - 0.02) < 0.002,
-              f"{type(conv).__name__} weights have mean {float(w.mean()):.4f} and std {float(w.std()):.4f}; "
-              "expected N(0, 0.02): nn.init.normal_(m.weight, 0.0, 0.02).")
-    for bn in (model[1], model[4]):
+              f"{name} weights have mean {float(w.mean()):.4f} and std {float(w.std()):.4f}; "
+              "expected N(0, 0.02): nn.init.normal_(m.weight, 0.0, 0.02) (std 0.02 is the second number, "
+              "not a variance).")
+    for bn in (model[5], model[8], model[1]):
         w, b = bn.weight.detach(), bn.bias.detach()
+        name = type(bn).__name__
+        if name == "BatchNorm1d" and float(w.std()) > 0.2:
+            raise CheckFailed(
+                "the BatchNorm1d layers keep the values they had: your function handles BatchNorm2d only. "
+                "The InfoGAN shape normalises its Linear layers' outputs with nn.BatchNorm1d; give it the "
+                "same scale N(1, 0.02) and shift 0 (isinstance accepts a tuple of classes).")
         check(abs(float(w.mean()) - 1) < 0.01 and float(w.std()) < 0.04 and float(w.std()) > 0.005,
-              f"BatchNorm2d weights have mean {float(w.mean()):.3f} and std {float(w.std()):.3f}; expected "
+              f"{name} weights have mean {float(w.mean()):.3f} and std {float(w.std()):.3f}; expected "
               "N(1, 0.02) (a scale near 1, not near 0, or batch norm would silence the layer).")
-        check(bool((b == 0).all()), "BatchNorm2d biases should be set to 0.")
-    return passed("weights_init", "conv ~ N(0, 0.02), batch norm scale ~ N(1, 0.02), shift 0")
+        check(bool((b == 0).all()), f"{name} biases (the shifts) should be set to 0.")
+    return passed("weights_init", "conv, transposed-conv and Linear weights ~ N(0, 0.02); BatchNorm2d and "
+                                  "BatchNorm1d scale ~ N(1, 0.02), shift 0")
 
 
 # --- Exercise 4: predict, then run -------------------------------------------------------------
 
 PREDICTION_TOLERANCE = 0.15
+_PREDICTION_BUILTINS = {"dict", "float", "int", "round"}
 
 
 def check_frozen_D_prediction(my_prediction, measured: dict) -> bool:
@@ -202,9 +245,14 @@ def check_frozen_D_prediction(my_prediction, measured: dict) -> bool:
     number is within 0.15 of the measurement and the order of the two is right."""
     for k in ("D_x", "D_G_z"):
         check(k in measured and 0 <= measured[k] <= 1, f"measured should hold {k} in [0, 1] (run the cell above).")
-    code = getattr(my_prediction, "__code__", None)   # the names it reads: globals and closure variables
-    reads = set(getattr(code, "co_names", ())) | set(getattr(code, "co_freevars", ()))
-    check(not reads & {"measured", "frozen", "frozen_D"}, _RUN_MSG)
+    # A prediction is written before the run: a plain function returning constants. It may read no
+    # name but a few builtins, and carry nothing (defaults, closure), so no alias of the run reaches it.
+    code = getattr(my_prediction, "__code__", None)
+    check(isinstance(my_prediction, types.FunctionType) and code is not None,
+          "my_prediction should be a plain function (def my_prediction(): return {...}).")
+    reads = set(code.co_names) | set(code.co_freevars)
+    check(not reads - _PREDICTION_BUILTINS and not my_prediction.__defaults__ and not my_prediction.__closure__,
+          _RUN_MSG + f" It reads {sorted(reads - _PREDICTION_BUILTINS) or 'a default value or closure'}.")
     guess = call_refusing(my_prediction, name="my_prediction",
                           library=_gallery_helpers())
     check(isinstance(guess, dict) and {"D_x", "D_G_z"} <= set(guess),
@@ -217,18 +265,18 @@ def check_frozen_D_prediction(my_prediction, measured: dict) -> bool:
     if guess["D_G_z"] < guess["D_x"] and m_g > m_x:
         raise CheckFailed(
             f"you predicted D(G(z)) {guess['D_G_z']:.2f} below D(x) {guess['D_x']:.2f}: the run shows the opposite "
-            f"(see the numbers printed above). A frozen D is a fixed landscape: nothing pushes D(x) up or "
+            f"(the run gave D(x) {m_x:.2f}, D(G(z)) {m_g:.2f}). A frozen D is a fixed landscape: nothing pushes D(x) up or "
             "D(G(z)) down any more, while G keeps climbing towards whatever D happens to score high, "
             "whether it looks like a digit or not.")
     if abs(guess["D_x"] - m_x) > PREDICTION_TOLERANCE:
         raise CheckFailed(
-            f"D(x): you predicted {guess['D_x']:.2f}, the run gives a value more than {PREDICTION_TOLERANCE} away "
-            "(printed above). D's weights never change and it was initialised with small weights: what does "
+            f"D(x): you predicted {guess['D_x']:.2f}, the run gave {m_x:.2f} (more than {PREDICTION_TOLERANCE} "
+            "away). D's weights never change and it was initialised with small weights: what does "
             "such a D output for any image, real or not? Its output on real images cannot drift without training.")
     if abs(guess["D_G_z"] - m_g) > PREDICTION_TOLERANCE:
         raise CheckFailed(
-            f"D(G(z)): you predicted {guess['D_G_z']:.2f}, the run gives a value more than {PREDICTION_TOLERANCE} "
-            "away (printed above). G's loss -log D(G(z)) is minimised by driving D(G(z)) to 1, and a frozen D "
+            f"D(G(z)): you predicted {guess['D_G_z']:.2f}, the run gave {m_g:.2f} (more than "
+            f"{PREDICTION_TOLERANCE} away). G's loss -log D(G(z)) is minimised by driving D(G(z)) to 1, and a frozen D "
             "never moves its landscape away from G's samples.")
     return passed("frozen-D prediction", f"both numbers within {PREDICTION_TOLERANCE} of the run, in the right order")
 

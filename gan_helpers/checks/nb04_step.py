@@ -1,7 +1,8 @@
 """Check of notebook 04's exercise 5 (DCGAN, Radford et al. 2015): fix a training step with a
 planted bug, compared with the correct step (the library's ``gan_helpers.train.d_step`` /
 ``g_step`` order) after one update. The library's step and the notebook's own ``train_step``
-(section 2, the worked step) are refused while the learner's step runs."""
+(section 2, the worked step) are refused while the learner's step runs, and so is a copy of
+``train_step``: the planted bug sits in a step written differently, so its fix is not that cell."""
 from __future__ import annotations
 
 import copy
@@ -13,33 +14,40 @@ from ..losses import discriminator_loss, generator_loss_nonsaturating, generator
 from ..models.dcgan import Discriminator, Generator
 from ..train.step import d_step, g_step
 from ._core import CheckFailed, check, passed
-from ._refusals import refuse_identity, refusing
+from ._refusals import refuse_copies, refuse_identity, refusing
 
 _STEP_MSG = ("write the fixed step out line by line (the two halves of train_step_with_bug, with the bug "
              "removed); the library's d_step / g_step are that step already written, so calling them skips the "
              "diagnosis the exercise is about.")
-_WORKED_MSG = ("fixed_train_step calls section 2's train_step: that is the worked step the bug was planted in, "
-               "not a fix. Start from train_step_with_bug's lines, find the line that stops G from learning, "
-               "and write the corrected step in your cell.")
+_WORKED_MSG = ("section 2's train_step is the correct step already written, not a fix: start from "
+               "train_step_with_bug's lines (printed under the run), find the line that stops G from learning, "
+               "and write that step, corrected, in your cell.")
+
+_BUG_MSG = ("fixed_train_step calls train_step_with_bug, the step with the planted bug: write the corrected step "
+            "in your cell instead of wrapping the broken one.")
 
 
 # --- Exercise 5: fix a planted bug -------------------------------------------------------------
 
 def train_step_with_bug(G, D, opt_G, opt_D, x_real, latent_dim):
-    """Notebook 04's training step with one planted bug (the learner finds and fixes it)."""
-    z = torch.randn(x_real.shape[0], latent_dim, device=x_real.device)
-    x_fake = G(z)
+    """Notebook 04's training step, written another way, with one planted bug (the learner
+    diagnoses it from the run's symptoms, then finds the line and fixes it)."""
+    n = x_real.shape[0]
+    x_fake = G(torch.randn(n, latent_dim, device=x_real.device))
+    # D's half: real images labelled 1, G's samples labelled 0
+    opt_D.zero_grad(set_to_none=True)
     logits_real, logits_fake = D(x_real), D(x_fake.detach())
     loss_D = discriminator_loss(logits_real, logits_fake)
-    opt_D.zero_grad(set_to_none=True)
     loss_D.backward()
     opt_D.step()
-    loss_G = generator_loss_nonsaturating(D(x_fake.detach()))
+    # G's half: -log D(G(z)) through the updated D
     opt_G.zero_grad(set_to_none=True)
+    loss_G = generator_loss_nonsaturating(D(x_fake.detach()))
     loss_G.backward()
     opt_G.step()
-    return dict(loss_D=loss_D, loss_G=loss_G, D_x=torch.sigmoid(logits_real).mean(),
-                D_G_z=torch.sigmoid(logits_fake).mean())
+    with torch.no_grad():
+        D_x, D_G_z = torch.sigmoid(logits_real).mean(), torch.sigmoid(logits_fake).mean()
+    return {"loss_D": loss_D, "loss_G": loss_G, "D_x": D_x, "D_G_z": D_G_z}
 
 
 def _reference_step(G, D, opt_G, opt_D, x_real, latent_dim, variant: str = "right"):
@@ -86,9 +94,12 @@ def check_fixed_step(fixed_train_step) -> bool:
     G0, D0 = Generator(latent_dim, 4), Discriminator(4)
     x_real = torch.rand(16, 1, 28, 28) * 2 - 1
     G_ref, D_ref, _ = _one_step(_reference_step, G0, D0, x_real, latent_dim)
-    refuse_identity(fixed_train_step, {d_step: _STEP_MSG, g_step: _STEP_MSG}, "fixed_train_step")
+    refuse_identity(fixed_train_step, {d_step: _STEP_MSG, g_step: _STEP_MSG, train_step_with_bug: _BUG_MSG},
+                    "fixed_train_step")
+    refuse_copies(fixed_train_step, {"train_step": _WORKED_MSG}, "fixed_train_step")
     try:
-        with refusing(fixed_train_step, library={d_step: _STEP_MSG, g_step: _STEP_MSG},
+        with refusing(fixed_train_step, library={d_step: _STEP_MSG, g_step: _STEP_MSG,
+                                                 train_step_with_bug: _BUG_MSG},
                       notebook={"train_step": _WORKED_MSG}):
             G_you, D_you, out = _one_step(fixed_train_step, G0, D0, x_real, latent_dim)
     except NotImplementedError:
@@ -103,7 +114,7 @@ def check_fixed_step(fixed_train_step) -> bool:
                               "detached, zero_grad, backward, step).")
     if same(G_you, G0):
         raise CheckFailed("G's weights did not change at all: that is the symptom of the run above (the same "
-                          "blobs at every snapshot). Look at what loss_G is computed from: D(x_fake.detach()) "
+                          "samples before and after). Look at what loss_G is computed from: D(x_fake.detach()) "
                           "cuts the graph between D and G, so loss_G.backward() fills D's gradients and leaves G's "
                           "empty, and opt_G.step() has nothing to apply. G's loss needs D(x_fake), not detached.")
     for variant, message in (

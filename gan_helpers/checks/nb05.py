@@ -1,9 +1,11 @@
-"""Checks for notebook 05 (conditional GAN, Mirza and Osindero 2014): the matching-aware
-discriminator loss (Reed et al. 2016), the projection discriminator's output (Miyato and
-Koyama 2018), measuring whether the generated class matches the requested one, and the
+"""Checks for notebook 05 (conditional GAN, Mirza and Osindero 2014). Section 2's build exercises
+(G's input, D's label planes, the projection term of Miyato and Koyama 2018) live in
+``nb05_inputs`` and are re-exported here; this module checks the matching-aware discriminator loss
+(Reed et al. 2016), measuring whether the generated class matches the requested one, and the
 repaired conditional training step of a planted bug. While the learner's function runs, the
-library's answer (``d_step`` / ``g_step``, ``ProjectionDiscriminator``, ``label_accuracy``) and the
-notebook's worked steps (``train_step``, ``train_step_planted``) are refused (``_refusals``)."""
+library's answer (``d_step`` / ``g_step``, ``label_accuracy``, torchmetrics' accuracy and recall) and
+the notebook's worked steps (``train_step``, ``train_step_planted``: called, assigned or copied) are
+refused (``_refusals``)."""
 from __future__ import annotations
 
 import torch
@@ -11,22 +13,26 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..metrics import mnist as _mnist
-from ..models.projection import ProjectionDiscriminator
 from ..train.step import d_step, g_step
 from ._core import CheckFailed, check, close, expect_tensor, passed
-from ._refusals import call_refusing, refuse_identity
+from ..losses import discriminator_loss, generator_loss_nonsaturating
+from ._refusals import call_refusing, refuse_copies, refuse_identity
+from .nb05_inputs import check_d_planes, check_g_input, check_projection_logits  # noqa: F401  (section 2's exercises)
 
 # What each exercise refuses while the learner's function runs (see _refusals).
 _DSTEP_MSG = ("write the loss yourself from D's logits and F.binary_cross_entropy_with_logits; the library's "
               "d_step updates D and returns a detached loss, which is not the value asked for.")
-_PROJ_MSG = ("compute the logits yourself from the four arguments: psi(features) + (embed(y) * features).sum(1, "
-             "keepdim=True); models.projection.ProjectionDiscriminator is the library's version of this exercise.")
 _ACC_MSG = ("compute the agreement yourself from the logits (argmax over dim=1, compared with requested); "
-            "gan_helpers.metrics' label_accuracy is the library's answer (section 4 prints it beside yours).")
+            "gan_helpers.metrics' label_accuracy is the library's answer (section 6 prints it beside yours).")
+_TM_MSG = ("compute the agreement yourself from the logits (argmax over dim=1, compared with requested); "
+           "torchmetrics' accuracy and recall are a library's answer to this exercise.")
 _STEP_MSG = ("write the repaired step out line by line; the library's d_step / g_step are the correct "
              "conditional step already written, so calling them skips the diagnosis.")
-_WORKED_MSG = ("train_step_fixed calls section 3's train_step (the worked conditional step) or the planted "
+_WORKED_MSG = ("train_step_fixed uses section 3's train_step (the worked conditional step) or the planted "
                "one: write the repaired step in your cell, from train_step_planted's lines with the bug fixed.")
+_ZERO_GRAD_MSG = ("after a second step the weights differ from the correct step's: each phase must start from "
+                  "fresh gradients (opt_D.zero_grad() before loss_D.backward(), opt_G.zero_grad() before "
+                  "loss_G.backward()), otherwise the previous step's gradients are added to this one's.")
 
 
 # -- tiny conditional networks for the checks ----------------------------------------------
@@ -41,7 +47,7 @@ class _TinyG(nn.Module):
 
     def forward(self, z, y):
         out = self.net(torch.cat([z, F.one_hot(y, self.n_classes).float()], dim=1))
-        self.calls.append((y.detach().clone(), out))
+        self.calls.append((z.detach().clone(), y.detach().clone(), out))
         return out
 
 
@@ -107,46 +113,21 @@ def check_matching_loss(fn) -> bool:
     return passed("matching-aware D loss", "real pair -> 1; fake pair and mismatched real pair -> 0, averaged")
 
 
-# -- projection discriminator ----------------------------------------------------------------
-def check_projection_logits(fn) -> bool:
-    """``fn(features (N, F), y (N,), psi nn.Linear(F, 1), embed nn.Embedding(K, F)) -> (N, 1)``:
-    psi(features) + <embed(y), features> per image (Miyato and Koyama 2018)."""
-    torch.manual_seed(0)
-    n, f, k = 6, 5, 4
-    feats = torch.randn(n, f)
-    y = torch.tensor([0, 3, 1, 3, 2, 0])
-    psi, embed = nn.Linear(f, 1), nn.Embedding(k, f)
-    with torch.no_grad():
-        want = psi(feats) + (embed(y) * feats).sum(1, keepdim=True)
-    refuse_identity(fn, {ProjectionDiscriminator.forward: _PROJ_MSG}, "projection_logits")
-    out = call_refusing(fn, feats.clone(), y.clone(), psi, embed, name="projection_logits",
-                        library={ProjectionDiscriminator: _PROJ_MSG})
-    check(torch.is_tensor(out), f"return a tensor of logits (N, 1), got {type(out).__name__}.")
-    if tuple(out.shape) == (n, n):
-        raise CheckFailed(f"the result has shape ({n}, {n}): features @ embed(y).T pairs every image with "
-                          "every other image's label. Each image needs only ITS label's vector: multiply "
-                          "elementwise, embed(y) * features, and sum over the feature axis (dim=1).")
-    if tuple(out.shape) == (n, k) or tuple(out.shape) == (n, k + 1):
-        raise CheckFailed(f"the result has shape {tuple(out.shape)}: one score per class. Pick the requested "
-                          "class's vector with embed(y) (N, F) instead of using embed.weight (K, F).")
-    if tuple(out.shape) == (n,):
-        raise CheckFailed("the result has shape (N,): keep D's output shape (N, 1) (sum with keepdim=True), "
-                          "so the BCE losses of notebook 03 apply unchanged.")
-    expect_tensor(out, (n, 1), "projection_logits(...)")
-    with torch.no_grad():
-        inner = (embed(y) * feats).sum(1, keepdim=True)
-    if close(out, inner, atol=1e-5):
-        raise CheckFailed("only the inner product <embed(y), phi(x)> is there: add the unconditional term "
-                          "psi(phi(x)), which judges realism whatever the label.")
-    if close(out, psi(feats).detach(), atol=1e-5):
-        raise CheckFailed("only psi(phi(x)) is there: the label must enter through <embed(y), phi(x)>, "
-                          "otherwise D ignores y.")
-    check(close(out, want, atol=1e-5), "the logits differ from psi(phi(x)) + sum_f embed(y)_f * phi(x)_f: check "
-                                       "that each image uses the embedding of its own label.")
-    out.sum().backward()
-    check(embed.weight.grad is not None and bool(embed.weight.grad[y].abs().sum() > 0),
-          "no gradient reached the embedding: compute the logits from embed(y), not from a detached copy.")
-    return passed("projection discriminator", "psi(phi(x)) + <embed(y), phi(x)>, shape (N, 1)")
+def _torchmetrics_refusals() -> dict:
+    """torchmetrics' accuracy and recall (functions and classes), where torchmetrics is installed;
+    importing them here also makes every module path they are re-exported under visible to the swap."""
+    try:
+        import torchmetrics
+        import torchmetrics.functional as tmf
+        import torchmetrics.functional.classification as tmfc
+    except ImportError:
+        return {}
+    names = ["multiclass_accuracy", "multiclass_recall", "multiclass_precision", "accuracy", "recall"]
+    fns = [getattr(m, n) for m in (tmf, tmfc) for n in names if hasattr(m, n)]
+    classes = [getattr(torchmetrics, n, None) for n in ("Accuracy", "Recall", "Precision")]
+    classes += [getattr(torchmetrics.classification, n, None)
+                for n in ("MulticlassAccuracy", "MulticlassRecall", "MulticlassPrecision")]
+    return {f: _TM_MSG for f in fns + classes if f is not None}
 
 
 # -- label match -----------------------------------------------------------------------------
@@ -156,7 +137,7 @@ def check_label_match(label_match) -> bool:
     logits = torch.tensor([[5., 0, 0], [0, 5, 0], [5, 0, 0], [0, 0, 5], [0, 5, 0], [0, 5, 0]])
     requested = torch.tensor([0, 1, 1, 2, 1, 2])  # correct: 0, 1, 3, 4 -> 4/6; per class 1/1, 2/3, 1/2
     refusals = {_mnist.label_accuracy: _ACC_MSG, _mnist._label_accuracy: _ACC_MSG,
-                _mnist.evaluate_generator: _ACC_MSG}
+                _mnist.evaluate_generator: _ACC_MSG, **_torchmetrics_refusals()}
     refuse_identity(label_match, refusals, "label_match")
     res = call_refusing(label_match, logits, requested, name="label_match", library=refusals)
     check(isinstance(res, tuple) and len(res) == 2, "return a tuple (accuracy, per_class).")
@@ -180,46 +161,78 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and bool(torch.equal(a.detach(), b.detach()))
 
 
+def _reference_step(g_state, d_state, x_real, y_real, z, y_fake, lr):
+    """G's and D's weights after one correct step from the given ones, with the learner's z and
+    labels: the D phase, then the G phase against the updated D, plain SGD, fresh gradients."""
+    G, D = _TinyG(), _TinyD()
+    G.load_state_dict(g_state)
+    D.load_state_dict(d_state)
+    x_fake = G(z, y_fake)
+    loss_D = discriminator_loss(D(x_real, y_real), D(x_fake.detach(), y_fake))
+    with torch.no_grad():
+        for p, gr in zip(D.parameters(), torch.autograd.grad(loss_D, list(D.parameters()))):
+            p -= lr * gr
+    loss_G = generator_loss_nonsaturating(D(x_fake, y_fake))
+    with torch.no_grad():
+        for p, gr in zip(G.parameters(), torch.autograd.grad(loss_G, list(G.parameters()))):
+            p -= lr * gr
+    return [p.detach() for p in G.parameters()], [p.detach() for p in D.parameters()]
+
+
 def check_conditional_step(fn) -> bool:
     """``fn(G, D, opt_G, opt_D, x_real, y_real, latent_dim, n_classes) -> dict``: one
-    conditional GAN step in which D sees every fake with the label G was asked for."""
+    conditional GAN step in which D sees every fake with the label G was asked for. Two steps run,
+    each compared with a reference step from the same weights, z and labels (a missing
+    ``zero_grad`` shows only in the second)."""
+    worked = {"train_step": _WORKED_MSG, "train_step_planted": _WORKED_MSG}
+    refuse_copies(fn, worked, "train_step_fixed")
     torch.manual_seed(0)
     G, D = _TinyG(), _TinyD()
-    opt_G = torch.optim.SGD(G.parameters(), lr=0.1)
-    opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
+    lr = 0.1
+    opt_G = torch.optim.SGD(G.parameters(), lr=lr)
+    opt_D = torch.optim.SGD(D.parameters(), lr=lr)
     g = torch.Generator().manual_seed(5)
-    x_real = torch.rand(32, 1, 2, 2, generator=g) * 2 - 1
-    y_real = torch.randint(0, 4, (32,), generator=g)
-    g_before = [p.detach().clone() for p in G.parameters()]
-    d_before = [p.detach().clone() for p in D.parameters()]
-    try:
-        out = call_refusing(fn, G, D, opt_G, opt_D, x_real, y_real, 3, 4, name="train_step_fixed",
-                            library={d_step: _STEP_MSG, g_step: _STEP_MSG},
-                            notebook={"train_step": _WORKED_MSG, "train_step_planted": _WORKED_MSG})
-    except RuntimeError as err:
-        if "backward through the graph a second time" in str(err):
-            raise CheckFailed("'backward through the graph a second time': the D phase must use "
-                              "x_fake.detach(), so its backward pass stops at the fakes and G's graph is "
-                              "still there for the G phase.") from None
-        raise
-    check(isinstance(out, dict) and {"loss_D", "loss_G"} <= set(out),
-          "return a dict with at least loss_D and loss_G (as the notebook's train_step does).")
-    check(len(G.calls) >= 1, "G was never called: generate the fakes with G(z, y_fake).")
-    y_asked, x_fake = G.calls[0]
-    shown_real = [y for x, y in D.calls if _same(x, x_real)]
-    shown_fake = [y for x, y in D.calls if _same(x, x_fake)]
-    check(shown_real, "D never saw the real batch x_real.")
-    check(all(torch.equal(y, y_real) for y in shown_real),
-          "D saw the real images with labels other than y_real: a real image is always shown with its own label.")
-    check(shown_fake, "D never saw the fakes G made.")
-    if any(torch.equal(y, y_real) and not torch.equal(y_real, y_asked) for y in shown_fake):
-        raise CheckFailed("this is the planted bug: D judges the fakes against y_real, the labels of the REAL "
-                          "batch, while G was asked for other labels. G then cannot know which digit it will "
-                          "be judged as, and learns to ignore its label. Show each fake with the label G was "
-                          "asked for: D(x_fake, y_fake).")
-    check(all(torch.equal(y, y_asked) for y in shown_fake),
-          "D must see each fake with the label G was asked for (the y passed to G).")
-    check(any(not torch.equal(a, b) for a, b in zip(d_before, D.parameters())), "D's weights did not change.")
-    check(any(not torch.equal(a, b) for a, b in zip(g_before, G.parameters())),
-          "G's weights did not change: in the G phase, do not detach the fakes, and step opt_G.")
+    for step in (1, 2):
+        x_real = torch.rand(32, 1, 2, 2, generator=g) * 2 - 1
+        y_real = torch.randint(0, 4, (32,), generator=g)
+        g_before = {k: v.detach().clone() for k, v in G.state_dict().items()}
+        d_before = {k: v.detach().clone() for k, v in D.state_dict().items()}
+        G.calls.clear()
+        D.calls.clear()
+        try:
+            out = call_refusing(fn, G, D, opt_G, opt_D, x_real, y_real, 3, 4, name="train_step_fixed",
+                                library={d_step: _STEP_MSG, g_step: _STEP_MSG}, notebook=worked)
+        except RuntimeError as err:
+            if "backward through the graph a second time" in str(err):
+                raise CheckFailed("'backward through the graph a second time': the D phase must use "
+                                  "x_fake.detach(), so its backward pass stops at the fakes and G's graph is "
+                                  "still there for the G phase.") from None
+            raise
+        check(isinstance(out, dict) and {"loss_D", "loss_G"} <= set(out),
+              "return a dict with at least loss_D and loss_G (as the notebook's train_step does).")
+        check(len(G.calls) >= 1, "G was never called: generate the fakes with G(z, y_fake).")
+        z, y_asked, x_fake = G.calls[0]
+        shown_real = [y for x, y in D.calls if _same(x, x_real)]
+        shown_fake = [y for x, y in D.calls if _same(x, x_fake)]
+        check(shown_real, "D never saw the real batch x_real.")
+        check(all(torch.equal(y, y_real) for y in shown_real),
+              "D saw the real images with labels other than y_real: a real image is always shown with its own label.")
+        check(shown_fake, "D never saw the fakes G made.")
+        if any(torch.equal(y, y_real) and not torch.equal(y_real, y_asked) for y in shown_fake):
+            raise CheckFailed("this is the planted bug: D judges the fakes against y_real, the labels of the REAL "
+                              "batch, while G was asked for other labels. G then cannot know which digit it will "
+                              "be judged as, and learns to ignore its label. Show each fake with the label G was "
+                              "asked for: D(x_fake, y_fake).")
+        check(all(torch.equal(y, y_asked) for y in shown_fake),
+              "D must see each fake with the label G was asked for (the y passed to G).")
+        check(any(not torch.equal(d_before[k], v) for k, v in D.state_dict().items()), "D's weights did not change.")
+        check(any(not torch.equal(g_before[k], v) for k, v in G.state_dict().items()),
+              "G's weights did not change: in the G phase, do not detach the fakes, and step opt_G.")
+        want_G, want_D = _reference_step(g_before, d_before, x_real, y_real, z, y_asked, lr)
+        right = all(close(a, b, atol=1e-6) for a, b in zip(G.parameters(), want_G)) and \
+            all(close(a, b, atol=1e-6) for a, b in zip(D.parameters(), want_D))
+        check(right or step == 1, _ZERO_GRAD_MSG)
+        check(right, "after one step the weights differ from the correct step's: update D first (loss_D on the "
+                     "real pair and the detached fake pair, opt_D.step()), then G against the updated D "
+                     "(loss_G on D(x_fake, y_fake), opt_G.step()), each optimizer stepping once.")
     return passed("conditional step", "D sees real images with y_real and each fake with the label G was asked for")

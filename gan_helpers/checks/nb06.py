@@ -1,8 +1,11 @@
 """Exercise checks for notebook 06 (Wasserstein GAN, gradient penalty, spectral norm).
 
 * ``check_hinge_losses(critic_loss, generator_loss)``: the hinge game (a variation on section 2's losses).
-* ``check_gradient_penalty(fn)``: Gulrajani et al.'s penalty, with the norm taken per sample
-  over all pixels, interpolates with one epsilon per sample, and a graph that trains D.
+* ``check_gradient_penalty(fn)``: the penalty alone, ``fn(D, x_real, x_fake, generator)``
+  (Gulrajani et al.), with the norm taken per sample over all pixels, interpolates with one
+  epsilon per sample, and a graph that trains D. The notebook grades the penalty inside exercise
+  2's ``check_critic_loss_gp`` (in ``nb06_step``, with exercise 3's ``check_wgan_gp_step``); both
+  share the diagnosis of a wrong penalty, ``_penalty_mistake``.
 * ``check_power_iteration(fn)``: the largest singular value by power iteration (the estimate
   spectral normalisation divides each weight by; Miyato et al. 2018), compared step by step with
   power iteration from the stated start, so an exact SVD fails.
@@ -20,8 +23,8 @@ from torch import nn
 
 from ..stabilizers import lipschitz
 from ..stabilizers.lipschitz import interpolates
-from ._core import CheckFailed, call, check, close, expect_tensor, passed
-from ._refusals import _call, _library_off, _shadowed
+from ._core import CheckFailed, check, close, expect_tensor, passed
+from ._refusals import _call, _library_off, _shadowed, call_refusing
 # the power-iteration check lives in its own module; notebook 06 calls it as nb06.check_power_iteration
 from .nb06_power import _slow_matrix, check_power_iteration  # noqa: F401
 
@@ -31,9 +34,13 @@ def check_hinge_losses(critic_loss, generator_loss) -> bool:
     ``critic_loss(out_real, out_fake)`` = E[relu(1 - D(real))] + E[relu(1 + D(fake))],
     ``generator_loss(out_fake)`` = -E[D(fake)]."""
     relu = torch.relu
+    # torch's hinge_embedding_loss computes the same hinge terms: the exercise is to write them
+    hinge_ops = {torch.nn.functional.hinge_embedding_loss:
+                 "torch's `hinge_embedding_loss` is refused: write the hinge with relu (or clamp) yourself."}
     out_real = torch.tensor([[2.0], [0.5], [-1.0]])
     out_fake = torch.tensor([[-3.0], [0.0], [0.5], [-0.5]])    # different counts: means, not sums
-    got = expect_tensor(call(critic_loss, out_real, out_fake, name="critic_loss"), name="critic_loss(...)")
+    got = expect_tensor(call_refusing(critic_loss, out_real, out_fake, name="critic_loss",
+                                      torch_ops=hinge_ops), name="critic_loss(...)")
     check(got.numel() == 1, f"critic_loss should return a scalar, got shape {tuple(got.shape)}.")
     want = relu(1 - out_real).mean() + relu(1 + out_fake).mean()
     if not close(got, want):
@@ -51,7 +58,7 @@ def check_hinge_losses(critic_loss, generator_loss) -> bool:
                               "relu(1 - D(real)) and relu(1 + D(fake)).")
         raise CheckFailed(f"critic_loss returned {got.item():.4f}, expected {want.item():.4f} = "
                           "mean(relu(1 - out_real)) + mean(relu(1 + out_fake)).")
-    g = expect_tensor(call(generator_loss, out_fake, name="generator_loss"), name="generator_loss(...)")
+    g = expect_tensor(call_refusing(generator_loss, out_fake, name="generator_loss", torch_ops=hinge_ops), name="generator_loss(...)")
     want_g = -out_fake.mean()
     if not close(g, want_g):
         if close(g, out_fake.mean()):
@@ -75,6 +82,14 @@ class _Quadratic(nn.Module):
         return 0.5 * (self.w * x ** 2).flatten(1).sum(1, keepdim=True)
 
 
+def _images(x: torch.Tensor) -> torch.Tensor:
+    """Scale the second half of a batch by 0.1, so that some samples' gradient norms are below 1
+    (a one-sided penalty, relu(norm - 1) ** 2, then differs from the two-sided one)."""
+    scale = torch.ones(len(x), *([1] * (x.dim() - 1)))
+    scale[len(x) // 2:] = 0.1
+    return x * scale
+
+
 def _penalty_by_formula(D, x_hat, per: str = "sample", reduce: str = "mean") -> torch.Tensor:
     """The penalty at ``x_hat`` with the norm taken ``per`` sample (right) or per pixel, per channel
     or once for the whole batch (the wrong answers the check names), ``reduce`` by mean or sum."""
@@ -92,16 +107,53 @@ _GP_LIBRARY_MESSAGE = ("{fn} calls the library's `{lib}` (gan_helpers.stabilizer
                        "the penalty yourself, from torch.rand, torch.autograd.grad and a norm.")
 
 
+def _penalty_mistake(got, D, x_real, x_fake, x_hat) -> str | None:
+    """The message for a known wrong penalty (``got``, a scalar) on this case, or None."""
+    for per, what in (("pixel", "over the channel axis only (dim=1), i.e. one norm per pixel"),
+                      ("channel", "over each channel's pixels, i.e. one norm per channel"),
+                      ("batch", "once over the whole batch")):
+        if close(got, _penalty_by_formula(D, x_hat, per), atol=1e-4):
+            return (f"You took the norm {what}. The penalty constrains the gradient of D with "
+                  "respect to each sample's WHOLE input: flatten each sample's gradient "
+                  "(grad.flatten(1)) and take one norm per sample, norm(2, dim=1).")
+    eps_px = torch.rand(x_real.shape, generator=torch.Generator().manual_seed(7))
+    if close(got, _penalty_by_formula(D, eps_px * x_real + (1 - eps_px) * x_fake), atol=1e-4):
+        return ("Your epsilon has one value per pixel. Draw ONE epsilon per sample, shape (N, 1, 1, 1), "
+                "so each x_hat lies on the straight line between a real and a fake sample.")
+    eps_1 = torch.rand(1, generator=torch.Generator().manual_seed(7))
+    if close(got, _penalty_by_formula(D, eps_1 * x_real + (1 - eps_1) * x_fake), atol=1e-4):
+        return ("Your epsilon is one number for the whole batch, so every x_hat sits at the same "
+                "fraction of the way from fake to real and the penalty only sees one slice of the "
+                "space between them. Draw one epsilon PER SAMPLE: torch.rand(N, 1, 1, 1, "
+                "generator=generator).")
+    for what, pts in (("real samples", x_real), ("fake samples", x_fake)):
+        if close(got, _penalty_by_formula(D, pts), atol=1e-4):
+            return (f"You penalised the gradient at the {what} only. Gulrajani et al. penalise it at "
+                  "random points between real and fake samples (x_hat).")
+    if close(got, _penalty_by_formula(D, x_hat, reduce="sum"), atol=1e-4):
+        return ("You summed over the batch: take the mean, so the penalty's weight (lambda = 10) "
+                "does not depend on the batch size.")
+    grads = torch.autograd.grad(D(x_hat.requires_grad_(True)).sum(), x_hat)[0].flatten(1).norm(dim=1)
+    if close(got, (torch.relu(grads - 1) ** 2).mean(), atol=1e-4):
+        return ("Your penalty is one-sided: it only pushes gradient norms above 1 down (relu(norm - 1) ** 2). "
+                "Gulrajani et al.'s penalty is two-sided, ((norm - 1) ** 2).mean(): it also pulls norms below "
+                "1 up, since the optimal critic has norm 1 on the lines between real and fake samples.")
+    if close(got, (grads - 1).abs().mean(), atol=1e-4):
+        return ("Square the distance from 1: ((norm - 1) ** 2).mean(), not its absolute value.")
+    if close(got, (grads ** 2).mean(), atol=1e-4) or close(got, grads.mean(), atol=1e-4):
+        return ("The penalty pulls the norm towards 1, not towards 0: ((norm - 1) ** 2).mean().")
+    return None
+
+
 def check_gradient_penalty(fn) -> bool:
     """``fn(D, x_real, x_fake, generator) -> scalar``: mean over samples of (||grad_x D(x_hat)||_2 - 1)^2,
     x_hat = eps x_real + (1 - eps) x_fake with one eps ~ U(0, 1) per sample drawn from ``generator``."""
-    name = getattr(fn, "__name__", "gradient_penalty_images")
-    check(callable(fn), "Pass the function itself: nb06.check_gradient_penalty(gradient_penalty_images), "
-                        "without calling it.")
+    name = getattr(fn, "__name__", "your penalty")
+    check(callable(fn), "Pass the function itself: nb06.check_gradient_penalty(my_penalty), without calling it.")
     library = (lipschitz.gradient_penalty, lipschitz.per_sample_gradient_norms, lipschitz.interpolates)
     check(not any(fn is f for f in library),
-          f"That is the library's `{getattr(fn, '__name__', '')}` itself. Write your own penalty in "
-          "gradient_penalty_images (the library's version is the one imported earlier to compare with).")
+          f"That is the library's `{getattr(fn, '__name__', '')}` itself. Write your own penalty "
+          "(the library's version is the one imported earlier to compare with).")
     shadow = None
     if _shadowed(fn, "gradient_penalty", lipschitz.gradient_penalty):
         shadow = ("You defined a function named `gradient_penalty`, which replaced the library's "
@@ -113,7 +165,7 @@ def check_gradient_penalty(fn) -> bool:
     shape = (2, 4, 4)                     # (C, H, W): a norm per pixel would differ from one per sample
     D = _Quadratic(shape)
     g0 = torch.Generator().manual_seed(3)
-    x_real, x_fake = torch.randn(6, *shape, generator=g0), torch.randn(6, *shape, generator=g0)
+    x_real, x_fake = _images(torch.randn(6, *shape, generator=g0)), _images(torch.randn(6, *shape, generator=g0))
 
     def run():
         with _library_off(fn, messages):
@@ -131,36 +183,8 @@ def check_gradient_penalty(fn) -> bool:
     x_hat = interpolates(x_real, x_fake, torch.Generator().manual_seed(7))
     want = _penalty_by_formula(D, x_hat)
     if not close(got, want, atol=1e-4):
-        for per, what in (("pixel", "over the channel axis only (dim=1), i.e. one norm per pixel"),
-                          ("channel", "over each channel's pixels, i.e. one norm per channel"),
-                          ("batch", "once over the whole batch")):
-            if close(got, _penalty_by_formula(D, x_hat, per), atol=1e-4):
-                raise CheckFailed(f"You took the norm {what}. The penalty constrains the gradient of D with "
-                                  "respect to each sample's WHOLE input: flatten each sample's gradient "
-                                  "(grad.flatten(1)) and take one norm per sample, norm(2, dim=1).")
-        eps_px = torch.rand(x_real.shape, generator=torch.Generator().manual_seed(7))
-        if close(got, _penalty_by_formula(D, eps_px * x_real + (1 - eps_px) * x_fake), atol=1e-4):
-            raise CheckFailed("Your epsilon has one value per pixel. Draw ONE epsilon per sample, shape (N, 1, 1, 1), "
-                              "so each x_hat lies on the straight line between a real and a fake sample.")
-        eps_1 = torch.rand(1, generator=torch.Generator().manual_seed(7))
-        if close(got, _penalty_by_formula(D, eps_1 * x_real + (1 - eps_1) * x_fake), atol=1e-4):
-            raise CheckFailed("Your epsilon is one number for the whole batch, so every x_hat sits at the same "
-                              "fraction of the way from fake to real and the penalty only sees one slice of the "
-                              "space between them. Draw one epsilon PER SAMPLE: torch.rand(N, 1, 1, 1, "
-                              "generator=generator).")
-        for what, pts in (("real samples", x_real), ("fake samples", x_fake)):
-            if close(got, _penalty_by_formula(D, pts), atol=1e-4):
-                raise CheckFailed(f"You penalised the gradient at the {what} only. Gulrajani et al. penalise it at "
-                                  "random points between real and fake samples (x_hat).")
-        if close(got, _penalty_by_formula(D, x_hat, reduce="sum"), atol=1e-4):
-            raise CheckFailed("You summed over the batch: take the mean, so the penalty's weight (lambda = 10) "
-                              "does not depend on the batch size.")
-        grads = torch.autograd.grad(D(x_hat.requires_grad_(True)).sum(), x_hat)[0].flatten(1).norm(dim=1)
-        if close(got, (grads - 1).abs().mean(), atol=1e-4):
-            raise CheckFailed("Square the distance from 1: ((norm - 1) ** 2).mean(), not its absolute value.")
-        if close(got, (grads ** 2).mean(), atol=1e-4) or close(got, grads.mean(), atol=1e-4):
-            raise CheckFailed("The penalty pulls the norm towards 1, not towards 0: ((norm - 1) ** 2).mean().")
-        raise CheckFailed(f"{name} returned {got.item():.5f}, expected {want.item():.5f}. Use "
+        raise CheckFailed(_penalty_mistake(got, D, x_real, x_fake, x_hat) or
+                          f"{name} returned {got.item():.5f}, expected {want.item():.5f}. Use "
                           "eps = torch.rand(N, 1, 1, 1, generator=generator) (the first random draw), x_hat = "
                           "eps * x_real + (1 - eps) * x_fake, torch.autograd.grad(..., create_graph=True).")
     check(got.requires_grad, "The penalty has no graph back to D's weights, so it cannot train D. Pass "
@@ -175,3 +199,7 @@ def check_gradient_penalty(fn) -> bool:
 # Each routine that returns singular values (or the eigenvalues of W^T W, their squares) from a full
 # decomposition. Power iteration exists to avoid them: spectral normalisation runs one cheap step of
 # it per forward pass instead of an SVD per step.
+
+
+# exercises 2 and 3 (the critic loss with its penalty, the whole step) live in their own module
+from .nb06_step import check_critic_loss_gp, check_wgan_gp_step  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Notebook 06, exercise 3: the power-iteration check (Miyato et al. 2018's estimate of the
+"""Notebook 06, exercise 4: the power-iteration check (Miyato et al. 2018's estimate of the
 largest singular value), compared step by step with power iteration from the stated start so
 an exact SVD fails; SVD-like routines are refused while the learner's function runs
 (``checks/_refusals.py``)."""

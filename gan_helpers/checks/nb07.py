@@ -1,12 +1,14 @@
 """Exercise checks for notebook 07 (CycleGAN, Zhu et al. 2017).
 
 * ``check_lr_factor(fn)``: the schedule, constant for the first half, then linear to 0.
-* ``check_discriminator_loss(fn)``: LSGAN loss of D on real images and (detached) fakes.
+* ``check_discriminator_loss(fn)``: LSGAN loss of D on real images and (detached) fakes; its value
+  and D's gradient, so that a term cut from the graph fails.
 * ``check_generator_loss(fn)``: the full generator objective: two LSGAN terms, two cycle
-  terms weighted by lambda, two identity terms weighted by lambda_identity * lambda.
+  terms weighted by lambda, two identity terms weighted by lambda_identity * lambda; its value and
+  the gradients reaching both generators.
 * ``check_pool(cls)``, ``check_train_step(fn)``: in ``nb07_train`` (the library's pool and step refused).
 
-The library's loss functions are refused inside the learner's losses (they are the answers).
+The library's loss functions and ``lr_factor`` are refused inside the learner's (they are the answers).
 """
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ import torch
 from torch import nn
 
 from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_generator_loss
-from ._core import CheckFailed, call, check, close, expect_tensor, passed
+from ..train.cyclegan import lr_factor as _lib_lr_factor
+from ._core import CheckFailed, check, close, expect_tensor, passed
 from ._refusals import call_refusing, refuse_identity
 
 _D_MSG = ("Exercise 3 asks you to write the least-squares loss yourself: gan_helpers.losses."
           "lsgan_discriminator_loss is its answer. Square the differences from the targets 1 and 0 by hand.")
+_LR_MSG = ("Exercise 2 asks you to write the schedule yourself: gan_helpers.train.cyclegan.lr_factor is its "
+           "answer. Return 1.0 for the first half, then a straight line down to 0.")
 _G_MSG = ("Exercise 4 asks you to write the generators' objective term by term: the library's "
           "lsgan_generator_loss, cycle_loss and identity_loss are its pieces. Write each as a mean of "
           "squares or of absolute differences.")
@@ -28,8 +33,9 @@ def check_lr_factor(fn) -> bool:
     """``fn(step, total_steps) -> float``: 1 while step < total/2, then 1 - (step - half) / (total - half)."""
     cases = [(0, 100, 1.0), (49, 100, 1.0), (50, 100, 1.0), (75, 100, 0.5), (90, 100, 0.2), (100, 100, 0.0),
              (0, 10, 1.0), (7, 10, 0.6)]
+    refuse_identity(fn, {_lib_lr_factor: _LR_MSG}, "lr_factor")
     for step, total, want in cases:
-        got = call(fn, step, total, name="lr_factor")
+        got = call_refusing(fn, step, total, name="lr_factor", library={_lib_lr_factor: _LR_MSG})
         check(isinstance(got, (int, float)) or (torch.is_tensor(got) and got.numel() == 1),
               f"lr_factor should return a number, got {type(got).__name__}.")
         got = float(got)
@@ -92,6 +98,22 @@ def check_discriminator_loss(fn) -> bool:
           "Gradient reached the generator: the D step must use fake.detach(), otherwise "
           "D's loss also pushes G (and wastes a backward pass through it).")
     check(D.conv.weight.grad is not None, "No gradient reached D: compute the loss from D's outputs.")
+    mine = D.conv.weight.grad.clone()
+
+    def grad_of(loss):
+        D.zero_grad(set_to_none=True)
+        loss.backward()
+        return D.conv.weight.grad.clone()
+    want_grad = grad_of(lsgan_discriminator_loss(D(real), D(fake.detach())))
+    if not close(mine, want_grad):
+        if close(mine, grad_of(0.5 * ((D(real) - 1) ** 2).mean())):
+            raise CheckFailed("The value is right, but only the real term trains D: D(fake) was computed under "
+                              "torch.no_grad() or detached. Detach the fake image (fake.detach()), not D's output.")
+        if close(mine, grad_of(0.5 * (D(fake.detach()) ** 2).mean())):
+            raise CheckFailed("The value is right, but only the fake term trains D: D(real) was detached or computed "
+                              "under torch.no_grad(). Both terms must reach D's weights.")
+        raise CheckFailed("The value is right, but D's gradient differs from the reference: both terms must reach "
+                          "D's weights (detach only the fake image).")
     return passed("discriminator_loss", "least squares, fakes detached")
 
 
@@ -100,6 +122,33 @@ def _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt):
     return (lsgan_generator_loss(D_B(fake_B)) + lsgan_generator_loss(D_A(fake_A))
             + lam * (cycle_loss(real_A, G_BA(fake_B)) + cycle_loss(real_B, G_AB(fake_A)))
             + lam * lam_idt * (identity_loss(real_B, G_AB(real_B)) + identity_loss(real_A, G_BA(real_A))))
+
+
+def _G_grads(loss, nets) -> list[torch.Tensor]:
+    for net in nets:
+        net.zero_grad(set_to_none=True)
+    loss.backward()
+    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for net in nets[:2] for p in net.parameters()]
+
+
+def _same_G_gradients(got, want, nets, args) -> None:
+    """The value alone is not the answer: the loss must train both generators as the reference does."""
+    check(got.requires_grad, "generator_loss returned a number with no graph behind it (computed under "
+                             "torch.no_grad(), detached or turned into a float): the generators cannot learn from it.")
+    mine, ref = _G_grads(got, nets), _G_grads(want, nets)
+    if all(close(a, b) for a, b in zip(mine, ref)):
+        return
+    G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt = args
+    fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+    cut = _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt) - lam * (
+        cycle_loss(real_A, G_BA(fake_B)) + cycle_loss(real_B, G_AB(fake_A))) + lam * (
+        cycle_loss(real_A, G_BA(fake_B.detach())) + cycle_loss(real_B, G_AB(fake_A.detach())))
+    if all(close(a, b) for a, b in zip(mine, _G_grads(cut, nets))):
+        raise CheckFailed("The value is right, but the cycle terms were cut from the first translation "
+                          "(fake_B.detach() or fake_A.detach() inside G_BA(...) / G_AB(...)): the round trip "
+                          "must train both generators, the one that went out and the one that came back.")
+    raise CheckFailed("The value is right, but the gradients reaching G_AB and G_BA differ from the reference: "
+                      "do not detach any term (or part of one) of the generators' loss.")
 
 
 def check_generator_loss(fn) -> bool:
@@ -116,6 +165,7 @@ def check_generator_loss(fn) -> bool:
         check(got.numel() == 1, f"generator_loss should return a scalar, got shape {tuple(got.shape)}.")
         want = _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt)
         if close(got, want):
+            _same_G_gradients(got, want, (G_AB, G_BA, D_A, D_B), (G_AB, G_BA, D_A, D_B, real_A, real_B, lam, lam_idt))
             continue
         no_idt = _reference_G_loss(G_AB, G_BA, D_A, D_B, real_A, real_B, lam, 0.0)
         idt_unscaled = no_idt + lam_idt * (identity_loss(real_B, G_AB(real_B)) + identity_loss(real_A, G_BA(real_A)))

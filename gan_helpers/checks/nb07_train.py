@@ -4,11 +4,12 @@ the pool after Shrivastava et al. 2017). Re-exported by ``checks.nb07``.
 * ``check_pool(cls)``: the history of fakes (fill, then a fair coin per fake, clones, detached),
   with the library's ``ImagePool`` (the class, a subclass, a wrapper, its methods) refused.
 * ``check_train_step(fn)``: one whole CycleGAN update, compared over two steps with a reference
-  step on pools of nonzero size, so that a pool that is skipped, swapped or ignored shows; the
-  library's ``train_step`` is refused.
+  step on pools of nonzero size (a pool skipped, swapped or ignored shows), and its returned terms
+  with the reference's; the library's ``train_step`` is refused.
 """
 from __future__ import annotations
 
+import random
 from contextlib import contextmanager
 
 import torch
@@ -17,7 +18,7 @@ from ..losses import cycle_loss, identity_loss, lsgan_discriminator_loss, lsgan_
 from ..train import cyclegan as _lib_step_module
 from ..train.pool import ImagePool as _LibPool
 from ._core import CheckFailed, call, check, close, expect_tensor, passed
-from ._refusals import call_refusing, refuse_identity, refusing
+from ._refusals import _stand_in, call_refusing, refuse_identity, refusing
 
 _POOL_MSG = ("Exercise 1 asks you to write the pool yourself: the library's ImagePool (the class, a subclass, "
              "a wrapper around it or its methods) is its answer. Store fakes in a list of your own.")
@@ -27,14 +28,12 @@ _STEP_MSG = ("Exercise 5 asks you to write the step yourself: the library's trai
 
 @contextmanager
 def _library_pool_off(fn):
-    """The library's pool out of reach while the learner's code runs: its name (any alias) by
-    ``refusing``, and its methods on the class itself, so an instance made earlier (Section 4's
-    ``pool``) refuses too."""
+    """The library's pool out of reach while the learner's code runs: its name (any alias) by ``refusing``,
+    its methods on the class itself, so an instance made earlier (Section 4's ``pool``) refuses too."""
     originals = {name: _LibPool.__dict__[name] for name in ("__init__", "query")}
     library = {_LibPool: _POOL_MSG, **{f: _POOL_MSG for f in originals.values()}}
 
-    def raiser(*_a, **_k):
-        raise CheckFailed(_POOL_MSG)
+    raiser = _stand_in(_POOL_MSG)
     try:
         for name in originals:
             setattr(_LibPool, name, raiser)
@@ -65,6 +64,16 @@ def check_pool(cls) -> bool:
 
 
 def _check_pool(cls) -> bool:
+    state = random.getstate()
+    try:  # fixed coins: the verdict does not change from one run to the next; the notebook's coins are kept
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0), random.seed(0)
+            return _check_pool_seeded(cls)
+    finally:
+        random.setstate(state)
+
+
+def _check_pool_seeded(cls) -> bool:
     pool = call(cls, 5, name="your pool class")
     x = torch.full((2, 1, 2, 2), 0.0, requires_grad=True) + torch.tensor([0.0, 1.0]).view(2, 1, 1, 1)
     out = expect_tensor(call(pool.query, x, name="query"), (2, 1, 2, 2), name="query(fakes)")
@@ -75,12 +84,14 @@ def _check_pool(cls) -> bool:
     probe = torch.tensor([2, 3, 4], dtype=torch.float32).view(3, 1, 1, 1).repeat(1, 1, 2, 2)
     call(pool.query, probe, name="query")
     probe.fill_(-7.0)  # the caller reuses its tensor: a pool that stored views now holds -7s
-    seen_old, seen_new, later_old, n_full = 0, 0, 0, 0
-    for step in range(200):  # the pool (5 fakes) is full from here on
+    stored = [0, 1, 2, 3, 4]          # what the pool holds if it follows the rule (ids, in no order)
+    seen_old, seen_new, later_old, n_full, mixed, ranks = 0, 0, 0, 0, 0, [0] * 5
+    for step in range(500):  # the pool (5 fakes) is full from here on
         ids = list(range(10 + 2 * step, 12 + 2 * step))
         got = _ids(call(pool.query, torch.tensor(ids, dtype=torch.float32).view(2, 1, 1, 1).repeat(1, 1, 2, 2)))
         check(-7 not in got, "The pool returned an image that was changed after it was stored: store "
                              "img.clone(), not the caller's tensor (it may be overwritten).")
+        mixed += len({g == i for g, i in zip(got, ids)}) == 2
         for g, i in zip(got, ids):
             n_full += 1
             if g == i:
@@ -90,15 +101,22 @@ def _check_pool(cls) -> bool:
                              "fake or one taken from the pool.")
                 seen_old += 1
                 later_old += g >= 10
+                if g in stored:          # the new fake takes the returned one's place
+                    ranks[sorted(stored).index(g)] += 1
+                    stored[stored.index(g)] = i
     share = seen_old / n_full
     check(seen_old > 0, "Once the pool is full, it never returned a stored fake: with probability 0.5 each new "
                         "fake should be swapped for a random stored one (D then also sees older fakes).")
     check(seen_new > 0, "Once the pool is full, it always returned a stored fake: the other half of the time "
                         "the new fake goes to D as it is.")
-    check(0.35 < share < 0.65, f"{share:.0%} of the fakes returned from a full pool were old ones; the rule is "
-                               "a fair coin per fake (about 50%).")
     check(later_old > 0, "Only the first fakes ever come back: when a stored fake is returned, the new one "
                          "must take its place in the pool, so the history keeps moving.")
+    check(mixed > 0, "Within a batch, the fakes were always all new or all old: toss one coin per fake, "
+                     "not one per batch.")
+    check(0.44 < share < 0.56, f"{share:.0%} of the fakes returned from a full pool were old ones; the rule is "
+                               "a fair coin per fake (about 50%).")
+    check(max(ranks) <= 0.45 * sum(ranks), "The stored fake handed back is nearly always the same one by age "
+                                          f"(counts from oldest to newest: {ranks}): pick a random stored fake.")
     empty = call(cls, 0, name="your pool class")
     got0 = call(empty.query, torch.ones(3, 1, 2, 2), name="query")
     check(tuple(got0.shape) == (3, 1, 2, 2) and bool((got0 == 1).all()),
@@ -131,15 +149,22 @@ class _CheckPool:
 
 
 def _reference_step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam, lam_idt, order="GD", detach=True,
-                    zero_grad=True, use_pool=True, swap_pools=False):
-    """The step of Exercise 5, or one of the mistakes it is compared with."""
+                    zero_grad=True, use_pool=True, swap_pools=False, zero_at_top=False, d_half=True):
+    """The step of Exercise 5, or one of the mistakes it is compared with; returns its loss terms."""
     G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
+    terms = {}
+    if zero_at_top:  # both optimisers zeroed once, before G's backward: D keeps G's gradients
+        opt_G.zero_grad(set_to_none=True), opt_D.zero_grad(set_to_none=True)
+        zero_grad = False
 
     def g_update():
         fake_B, fake_A = G_AB(a), G_BA(b)
-        loss = (lsgan_generator_loss(D_B(fake_B)) + lsgan_generator_loss(D_A(fake_A))
-                + lam * (cycle_loss(a, G_BA(fake_B)) + cycle_loss(b, G_AB(fake_A)))
-                + lam * lam_idt * (identity_loss(b, G_AB(b)) + identity_loss(a, G_BA(a))))
+        t = dict(G_gan_AB=lsgan_generator_loss(D_B(fake_B)), G_gan_BA=lsgan_generator_loss(D_A(fake_A)),
+                 cycle_A=cycle_loss(a, G_BA(fake_B)), cycle_B=cycle_loss(b, G_AB(fake_A)),
+                 identity_A=identity_loss(b, G_AB(b)), identity_B=identity_loss(a, G_BA(a)))
+        terms.update(t)
+        loss = (t["G_gan_AB"] + t["G_gan_BA"] + lam * (t["cycle_A"] + t["cycle_B"])
+                + lam * lam_idt * (t["identity_A"] + t["identity_B"]))
         if zero_grad:
             opt_G.zero_grad(set_to_none=True)
         loss.backward()
@@ -153,7 +178,8 @@ def _reference_step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam, lam_idt, ord
             fa, fb = qa, qb
         else:  # the pool is queried, but D is fed the newest fakes
             fa, fb = (fake_A.detach(), fake_B.detach()) if detach else (fake_A, fake_B)
-        loss = lsgan_discriminator_loss(D_A(a), D_A(fa)) + lsgan_discriminator_loss(D_B(b), D_B(fb))
+        terms.update(D_A=lsgan_discriminator_loss(D_A(a), D_A(fa)), D_B=lsgan_discriminator_loss(D_B(b), D_B(fb)))
+        loss = (terms["D_A"] + terms["D_B"]) * (1 if d_half else 2)
         if zero_grad:
             opt_D.zero_grad(set_to_none=True)
         loss.backward()
@@ -164,6 +190,7 @@ def _reference_step(model, opt_G, opt_D, a, b, pool_A, pool_B, lam, lam_idt, ord
     else:  # D first, on fakes of the generators before their update
         d_update(G_AB(a), G_BA(b))
         g_update()
+    return {k: float(v.detach()) for k, v in terms.items()}
 
 
 def _tiny_cyclegan(seed: int):
@@ -214,12 +241,15 @@ def check_train_step(fn) -> bool:
           "per step (every query changes the history) and feed what it returns to D.")
     got = _params(mine[0])
 
+    first_terms = {}  # the reference's loss terms after its first step
+
     def after(**variant):
         ref = _tiny_cyclegan(0)
         ref_pools = _CheckPool(1), _CheckPool(2)
         l, li = variant.pop("lam", lam), variant.pop("lam_idt", lam_idt)
         for a, b in batches:
-            _reference_step(*ref, a, b, *ref_pools, l, li, **variant)
+            terms = _reference_step(*ref, a, b, *ref_pools, l, li, **variant)
+            first_terms.setdefault(bool(variant), terms)
         return _params(ref[0])
 
     def same(ps, n=None):
@@ -227,6 +257,14 @@ def check_train_step(fn) -> bool:
 
     want = after()
     if same(want):
+        for key, ref in first_terms[False].items():  # the terms of the first step, each unweighted
+            check(key in outs[0], f"the dict train_step returns has no {key!r}: return every loss term.")
+            val = float(outs[0][key].detach()) if torch.is_tensor(outs[0][key]) else outs[0][key]
+            check(isinstance(val, (int, float)), f"{key!r} should be one number, got {type(val).__name__}.")
+            weighted = abs(ref) > 1e-8 and any(abs(val / ref - w) < 1e-3 for w in (lam, lam * lam_idt))
+            check(abs(val - ref) <= 1e-5 + 1e-4 * abs(ref), f"After the first step, {key!r} is {val:.5f}; the "
+                  f"reference step gives {ref:.5f}. Return the unweighted term, the one that went into the loss."
+                  + (" It looks weighted: lambda_cycle and lambda_identity belong in loss_G only." * weighted))
         return passed("train_step", "generators then discriminators, all loss terms, D fed through the pools")
     for variant, message in [
         (dict(use_pool=False), "D was given the newest fakes, not the ones the pool returned: the pool is queried "
@@ -240,6 +278,12 @@ def check_train_step(fn) -> bool:
                                 "opt.zero_grad() before each backward pass."),
         (dict(lam_idt=0.0), "The identity terms are missing from the generators' loss "
                             "(lambda_cycle * lambda_identity * (|G_AB(real_B) - real_B| + |G_BA(real_A) - real_A|))."),
+        (dict(zero_at_top=True), "Both optimisers were zeroed once, at the top: the generators' backward pass also "
+                                 "leaves gradients in D_A and D_B (their outputs are in the generators' loss), so "
+                                 "opt_D.step() followed them too. Call opt_D.zero_grad() right before the "
+                                 "discriminators' backward pass."),
+        (dict(d_half=False), "The discriminators' loss is twice the reference's: each is 0.5 * [mean((D(real) - 1)^2) "
+                             "+ mean(D(fake)^2)]; the halving slows D relative to G, as in the paper's code."),
         (dict(lam=10.0, lam_idt=0.5), "Use the lambda_cycle and lambda_identity you are given, not the paper's "
                                       "10 and 0.5 written into the code."),
     ]:

@@ -1,12 +1,12 @@
 """Conditional GAN for 28x28 MNIST (Mirza and Osindero 2014, "Conditional Generative
 Adversarial Nets"), built from DCGAN blocks (Radford et al. 2015). Explained in notebook 05.
 
-The label y goes into both networks as a one-hot vector, as in the paper:
+The label y goes into both networks as a one-hot vector joined to the input, as in the paper
+(whose networks are MLPs, so there D takes the one-hot as extra input units):
   G: [z, onehot(y)]                     (N, latent_dim + n_classes) -> image (N, 1, 28, 28)
   D: [x, onehot(y) as constant maps]    (N, 1 + n_classes, 28, 28)  -> logit (N, 1)
-
-Why convolutional and not the paper's MLP: the conditioning mechanism (concatenation in both
-networks) is the paper's; the DCGAN body keeps the collection on the blocks of notebook 04.
+Spreading the one-hot into constant maps stacked on the image is what Miyato and Koyama (2018)
+call input concatenation; the DCGAN body keeps the collection on the blocks of notebook 04.
 This is the small all-convolutional pair; the shipped conditional G is the higher-capacity
 InfoGAN-shaped one of ``models.infogan`` (this module's ``one_hot`` and ``label_maps`` feed it).
 """

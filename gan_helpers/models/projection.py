@@ -1,6 +1,6 @@
 """The projection discriminator of Miyato and Koyama (2018, "cGANs with Projection
 Discriminator") on the InfoGAN-shaped MNIST D of ``models.infogan``. Explained in notebook 05,
-beside the label-planes D of Mirza and Osindero (2014).
+beside the label-planes D (what Miyato and Koyama call input concatenation).
 
   D(x, y) = psi(phi(x)) + <embed(y), phi(x)>
 

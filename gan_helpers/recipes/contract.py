@@ -65,10 +65,14 @@ def output_path(cfg, recipe: str, filename: str) -> Path:
     return path
 
 
-def save_model(model: nn.Module, path: Path, extra: dict) -> str:
-    """Write ``model``'s checkpoint; a file in ``data/pretrained`` also gets its SHA256SUMS line."""
-    digest = save_checkpoint(model, path, model.config, extra)
-    if path.resolve().parent == pretrained_dir().resolve():
+def save_model(model: nn.Module, path: Path, extra: dict, shipped_storage: torch.dtype = torch.float32) -> str:
+    """Write ``model``'s checkpoint; a file in ``data/pretrained`` also gets its SHA256SUMS line and
+    is written in ``shipped_storage`` (the generators: ``torch.int8`` or ``torch.float16``, see
+    :mod:`gan_helpers.checkpoint_storage`); a run folder or ``--out`` file keeps float32."""
+    shipped = path.resolve().parent == pretrained_dir().resolve()
+    digest = save_checkpoint(model, path, model.config, extra,
+                             storage=shipped_storage if shipped else torch.float32)
+    if shipped:
         record_sha256(path.name, digest)
     print(f"wrote {path} (sha256 {digest})", flush=True)
     return digest

@@ -158,7 +158,7 @@ def train(cfg: Config) -> RecipeResult:
     metrics = evaluate(model, cfg.eval_n, seed=1, device=device, neighbours=cfg.neighbours)
     print("metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
     info = run_info(cfg, "cyclegan", device, train_s, steps=cfg.steps, metrics=metrics)
-    digest = save_model(model.cpu().eval(), path, info)
+    digest = save_model(model.cpu().eval(), path, info, torch.float16)
     print(f"trained in {train_s:.0f} s")
     return RecipeResult(model, path, digest, info, {"main": path})
 

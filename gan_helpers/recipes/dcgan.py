@@ -27,11 +27,11 @@ noted; "raw" is the last iterate, "EMA" the weight average):
     InfoGAN, c = 64        64 + FC  yes           9000     8.8 (EMA), 14.1 raw  88.0%
     InfoGAN, c = 64        64 + FC  yes           10000    8.8 (EMA), 10.7 raw  87.9%   (not shipped)
 
-The small pair was capacity-bound: a wider small G (c = 64) was no better per step, a
-narrower D was worse, and without batch norm D could barely tell real from fake. The
-InfoGAN-shaped pair passed the small one's 12,000-step score after fewer than 2,000 steps
-and the vanilla MLP GAN's (19.35) between 2,000 and 4,000. Its confident share (88.7%)
-stayed under the 90% target: about one sample in nine is a shape the classifier hesitates on.
+The small pair trailed far behind. The two pairs differ by one hidden fully connected layer in
+each network (the small G's 7x7 transposed conv on z is itself a fully connected layer), so
+``g_fc_units`` / ``d_fc_units`` choose each network's shape on its own: the factorial of the two
+layers (``tools/dcgan_capacity.py``; docs/results.md, lesson 04) measures what each one does.
+The shipped pair's confident share (88.7%) stayed under the 90% target: about one sample in nine is a shape the classifier hesitates on.
 The decay that took the conditional G from 8.91 to 7.29 brought the DCGAN's last iterate close to
 its average (21.7 to 10.7) but neither a lower averaged score nor a higher confident share.
 """
@@ -48,7 +48,7 @@ from ..models.blocks import weights_init
 from ..models import dcgan, infogan
 
 FILENAME = "dcgan_G.safetensors"          # the averaged G
-RAW_FILENAME = "dcgan_G_raw.safetensors"  # the last training iterate
+RAW_FILENAME = None  # the last iterate is not shipped (notebook 03 shows averaging); a run without --ship writes it
 
 
 @dataclass
@@ -56,30 +56,49 @@ class Config(MNISTGANConfig):
     steps: int = 8000          # optimiser steps for D and G (468 steps = one MNIST epoch at batch 128)
     latent_dim: int = 64       # size of z; MNIST needs far fewer than the paper's 100
     fc_units: int | None = 1024  # 1024: the InfoGAN-shaped pair (shipped); None: the small all-conv pair
-    g_channels: int = 64       # G's base width c (InfoGAN shape: FC, 2c-c-1 maps; small pair, c = 32: 4c-2c-1)
+    g_fc_units: int | None = None  # G alone: 0 all-convolutional G, N an FC-N layer; None: follow fc_units
+    d_fc_units: int | None = None  # D alone: 0 all-convolutional D, N an FC-N layer; None: follow fc_units
+    g_channels: int = 64       # G's base width c (InfoGAN shape: FC, 2c-c-1 maps; small G, c = 32: 4c-2c-1)
     d_channels: int = 64       # D's base width c: c-2c maps, then the FC layer or a 7x7 conv
-    d_batch_norm: bool = True  # batch norm in D's hidden layers (guideline 2; the small pair only)
+    d_batch_norm: bool = True  # batch norm in D's hidden layers (guideline 2; the all-conv D only)
     log_every: int = 500
 
 
+def _units(own: int | None, shared: int | None, name: str) -> int | None:
+    """The FC width of one network: its own field when set (0 means none), else ``fc_units``."""
+    units = shared if own is None else own
+    if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units < 0):
+        raise ValueError(f"{name} must be None, 0 (no fully connected layer) or a positive int, got {units!r}")
+    return units or None
+
+
 def build(cfg: Config) -> tuple[nn.Module, nn.Module]:
-    """G and D with the sizes in ``cfg``, initialised from N(0, 0.02) as in the paper: the
-    InfoGAN-shaped pair (``models.infogan``) unless ``cfg.fc_units`` is None, then the small
-    all-convolutional pair (``models.dcgan``)."""
-    if cfg.fc_units is None:
+    """G and D with the sizes in ``cfg``, initialised from N(0, 0.02) as in the paper. Each
+    network is chosen on its own (``g_fc_units`` / ``d_fc_units``, else ``fc_units``): with a
+    fully connected layer the InfoGAN-shaped network (``models.infogan``), without one the
+    small all-convolutional network (``models.dcgan``). The two Gs share their conv stack
+    when the all-conv G has half the InfoGAN G's width (c = 32 against c = 64: 128 maps at
+    7x7, 64 at 14x14); the two Ds share theirs at equal width. Mixing them isolates the one
+    hidden FC-1024 layer of each network (results.md, lesson 04's factorial)."""
+    g_units = _units(cfg.g_fc_units, cfg.fc_units, "g_fc_units")
+    d_units = _units(cfg.d_fc_units, cfg.fc_units, "d_fc_units")
+    if g_units is None:
         G = dcgan.Generator(cfg.latent_dim, cfg.g_channels)
+    else:
+        G = infogan.Generator(cfg.latent_dim, cfg.g_channels, g_units)
+    if d_units is None:
         D = dcgan.Discriminator(cfg.d_channels, batch_norm=cfg.d_batch_norm)
     else:
         if not cfg.d_batch_norm:
-            raise ValueError("d_batch_norm=False is a switch of the small pair only (set fc_units None)")
-        G = infogan.Generator(cfg.latent_dim, cfg.g_channels, cfg.fc_units)
-        D = infogan.Discriminator(cfg.d_channels, cfg.fc_units)
+            raise ValueError("d_batch_norm=False is a switch of the all-convolutional D only "
+                             "(set d_fc_units 0 or fc_units None)")
+        D = infogan.Discriminator(cfg.d_channels, d_units)
     return G.apply(weights_init), D.apply(weights_init)
 
 
 def train(cfg: Config):
     """Train G and D with ``cfg``; returns a RecipeResult (``.model`` is the shipped-style G)."""
-    return train_recipe(cfg, "dcgan", FILENAME, build, generate)
+    return train_recipe(cfg, "dcgan", FILENAME, build, generate, ship_raw=False)
 
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> infogan.Generator:

@@ -119,7 +119,7 @@ def fit(G, D, cfg: Config, x_all: torch.Tensor, rng: torch.Generator) -> tuple[H
 
 
 def train(cfg: Config):
-    """Train one game; writes the averaged G (main file) and the raw G (``_raw``) beside it."""
+    """Train one game; writes the averaged G (main file) and, unless shipping, the raw G (``_raw``) beside it."""
     from ..metrics.mnist import evaluate_generator
     from .contract import RecipeResult, command_of, output_path, prepare, run_info, save_model
     from ..data.mnist import load_mnist
@@ -149,12 +149,14 @@ def train(cfg: Config):
     info = run_info(cfg, "games", device, seconds, game=cfg.game, steps_run=done, cpu_seconds=round(cpu_s, 1),
                     critic_steps=done * cfg.n_critic, repeat=command_of(exact, "games"),
                     final_w_estimate=hist.last("w_estimate", 100), final_loss_G=hist.last("loss_G", 100))
-    raw_path = path.with_name(path.stem + "_raw" + path.suffix)
-    save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": metrics.get("raw")})
+    files = {"main": path}
+    if not cfg.ship:  # a shipped run keeps only its averaged G (notebook 03's pair shows the raw one)
+        files["raw"] = path.with_name(path.stem + "_raw" + path.suffix)
+        save_model(G.cpu(), files["raw"], {**info, "averaged": False, "metrics": metrics.get("raw")})
     digest = save_model(avg.cpu().eval(), path, {**info, "averaged": True, "metrics": metrics.get("averaged"),
-                                                 "raw_metrics": metrics.get("raw")})
+                                                 "raw_metrics": metrics.get("raw")}, torch.int8)
     print(f"{cfg.game}: {done} G steps in {cpu_s:.0f} CPU s ({seconds:.0f} s wall) on {device}")
-    return RecipeResult(avg, path, digest, {**info, "metrics": metrics}, {"main": path, "raw": raw_path})
+    return RecipeResult(avg, path, digest, {**info, "metrics": metrics}, files)
 
 
 def repeat_command(info: dict) -> str:
@@ -173,7 +175,10 @@ def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> ML
         raise FileNotFoundError("no shipped model recorded in data/games/results.json: run "
                                 "`python -m gan_helpers bench games-mnist`")
     name = shipped["file"]
-    return load(name.replace(".safetensors", "_raw.safetensors") if raw else name, MLPGenerator,
+    if raw:
+        raise ValueError("only the shipped run's best G is shipped, not its last iterate: notebook 03's "
+                         "vanilla pair (recipes.vanilla.load_pretrained(raw=True)) shows raw against averaged")
+    return load(name, MLPGenerator,
                 map_location=device)
 
 

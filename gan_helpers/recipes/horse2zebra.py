@@ -176,7 +176,7 @@ def train(cfg: Config) -> RecipeResult:
         if epoch_end and step // per_epoch in snaps:
             snap = path.with_name(f"horse2zebra_G_AB_e{step // per_epoch:02d}.safetensors")
             save_model(model.G_AB.cpu().eval(), snap, {"recipe": "gan_helpers.recipes.horse2zebra",
-                                                       "epoch": step // per_epoch, "step": step})
+                                                       "epoch": step // per_epoch, "step": step}, torch.float16)
             model.to(device).train()
         out_of_time = cfg.minutes is not None and time.perf_counter() - t0 > 60 * cfg.minutes
         if epoch_end or out_of_time or step == total:
@@ -191,7 +191,7 @@ def train(cfg: Config) -> RecipeResult:
     info = run_info(cfg, "horse2zebra", device, extra["seconds"], steps=total, epochs=cfg.epochs,
                     metrics=metrics, history=extra["history"], finished=True)
     info["command"] = info["command"].replace(" --resume", "")  # the state is how it ran, not what it is
-    digest = save_model(model.cpu().eval(), path, info)
+    digest = save_model(model.cpu().eval(), path, info, torch.float16)
     print(f"trained in {extra['seconds']:.0f} s")
     return RecipeResult(model, path, digest, info, {"main": path, "state": spath})
 

@@ -16,8 +16,12 @@ from .contract import RecipeResult, output_path, prepare, run_info, save_model
 
 def load_shipped_generator(cls: type, filename: str, raw_filename: str, device="cpu", raw: bool = False) -> nn.Module:
     """A shipped generator (sha256 checked) in eval mode on ``device``: the averaged G, or with
-    ``raw=True`` the last training iterate of the same run."""
+    ``raw=True`` the last training iterate of the same run (shipped for the vanilla GAN only;
+    ``raw_filename`` None means the recipe does not ship it)."""
     from ..checkpoints import load_pretrained
+    if raw and raw_filename is None:
+        raise ValueError(f"the last training iterate of {filename} is not shipped (only the averaged G is); "
+                         "train the recipe without --ship to get both")
     return load_pretrained(raw_filename if raw else filename, cls, map_location=device)
 
 
@@ -35,12 +39,13 @@ class MNISTGANConfig(GANSchedule):
 
 
 def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, build, generate,
-                 n_classes: int | None = None):
+                 n_classes: int | None = None, ship_raw: bool = True):
     """The skeleton the three MNIST GAN recipes share: ``build(cfg) -> (G, D)`` from
     ``cfg.seed``, load MNIST, :func:`fit`, score the raw
     and the averaged G on ``cfg.eval_n`` samples (``generate(G, n, seed)``), write the main
     checkpoint (the averaged G when ``cfg.ema_decay`` is set) and the raw G beside it as
-    ``<name>_raw.safetensors``. Returns a :class:`~gan_helpers.recipes.contract.RecipeResult`."""
+    ``<name>_raw.safetensors`` (with ``--ship``, only when ``ship_raw``: a notebook shows the
+    last iterate of that recipe). Shipped files are stored in int8 (``checkpoint_storage``). Returns a :class:`~gan_helpers.recipes.contract.RecipeResult`."""
     from ..data.mnist import load_mnist
 
     check_schedule(cfg)
@@ -87,14 +92,15 @@ def train_recipe(cfg: MNISTGANConfig, recipe: str, filename: str, build, generat
             print(f"averaged G: {format_report(avg_metrics)}")
     files = {}
     if ema is not None:
-        raw_path = path.with_name(path.stem + "_raw" + path.suffix)
-        save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": raw_metrics})
-        files["raw"] = raw_path
+        if ship_raw or not cfg.ship:
+            raw_path = path.with_name(path.stem + "_raw" + path.suffix)
+            save_model(G.cpu(), raw_path, {**info, "averaged": False, "metrics": raw_metrics}, torch.int8)
+            files["raw"] = raw_path
         info.update(metrics=avg_metrics, raw_metrics=raw_metrics)
     else:
         info["metrics"] = raw_metrics
     final = final.cpu().eval()
-    digest = save_model(final, path, info)
+    digest = save_model(final, path, info, torch.int8)
     files["main"] = path
     print(f"trained in {seconds:.0f} s on {device}")
     return RecipeResult(final, path, digest, info, files)

@@ -176,7 +176,9 @@ def draw_run(axes, run: GameRun, averaged: bool, resolution: int = 70) -> dict:
     key = "w_estimate"
     if key in run.history:
         ax_l.plot(run.history[key], lw=0.8)
-    ax_l.set(xlabel="G step", title="E[D(real)] - E[D(fake)]\n(W1 estimate; K times W1 for the clipped critic)")
+    reading = ("K times W1 (clipped critic)" if run.fix.clip else "W1 estimate" if run.fix.wasserstein
+               else "logit gap, not a distance")        # what the gap means depends on the variant
+    ax_l.set(xlabel="G step", title=f"E[D(real)] - E[D(fake)]\n({run.fix.name}: {reading})")
     ax_l.title.set_fontsize(9)
     return cov
 
@@ -195,7 +197,7 @@ class GamePanel:
         self.frames, self.max_steps = count("frames", frames, 1, 100), count("max_steps", max_steps, 1, 10**6)
         style, lay = {"description_width": "70px"}, W.Layout(width="290px")
         games = games or standard_games()
-        self.game = W.Dropdown(options=[(f.name, f) for f in games], description="game", style=style, layout=lay)
+        self.game = W.Dropdown(options=[(f.name, f) for f in games], description="variant", style=style, layout=lay)
         self.data = W.Dropdown(options=[(d.name, d) for d in datasets], description="data", style=style, layout=lay)
         self.steps = W.IntText(value=steps, description="G steps", style=style, layout=lay)
         self.seed = W.IntText(value=0, description="seed", style=style, layout=lay)
