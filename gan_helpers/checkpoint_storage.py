@@ -9,10 +9,11 @@ measured in docs/results.md (section "Shipped weights"), with the command.
 * ``float32``: the tensors as trained.
 * ``float16``: every floating-point tensor rounded to half precision.
 * ``int8``: each floating-point tensor of at least ``INT8_MIN_NUMEL`` entries and two or more
-  dimensions is stored as int8 with one float32 scale per output row (symmetric: the row's
-  largest magnitude maps to 127), under the key ``name + SCALE_SUFFIX``; the smaller tensors
-  (biases, batch-norm statistics) in float16. Per-row scales keep a row of small weights from
-  being rounded to zero by a large row elsewhere in the same matrix.
+  dimensions is stored as int8 with one float32 scale per slice along its first dimension (the
+  output features of a Linear or Conv2d, the input channels of a ConvTranspose2d; symmetric: the
+  slice's largest magnitude maps to 127), under the key ``name + SCALE_SUFFIX``; the smaller
+  tensors (biases, batch-norm statistics) in float16. Per-slice scales keep a row of small
+  weights from being rounded to zero by a large row elsewhere in the same matrix.
 
 Integer tensors (batch norm's step counter) are stored unchanged in every form.
 """
@@ -53,6 +54,8 @@ def encode(state: dict[str, torch.Tensor], storage: torch.dtype) -> dict[str, to
     out = {}
     for k, v in state.items():
         v = v.detach().cpu().contiguous()
+        if v.is_floating_point():
+            v = v.float()                      # float64 or bfloat16 weights are written from float32
         if not v.is_floating_point() or storage == torch.float32:
             out[k] = v
         elif storage == torch.int8 and _quantised(v):
@@ -62,6 +65,9 @@ def encode(state: dict[str, torch.Tensor], storage: torch.dtype) -> dict[str, to
             out[k + SCALE_SUFFIX] = scale.contiguous()
         else:
             out[k] = v.to(torch.float16)
+            if bool(torch.isfinite(v).all()) and not bool(torch.isfinite(out[k]).all()):
+                raise ValueError(f"{k} holds values beyond float16's range (65504): store this model in "
+                                 "float32 or int8")
     return out
 
 
@@ -84,7 +90,7 @@ def decode(tensors: dict[str, torch.Tensor], storage: torch.dtype, name: str) ->
             if s.dtype != torch.float32 or s.shape != (v.shape[0], 1):
                 raise StorageError(f"{name}: the scale of {k!r} has shape {tuple(s.shape)} and dtype {s.dtype}, "
                                    f"expected ({v.shape[0]}, 1) float32")
-            state[k] = (v.float().reshape(v.shape[0], -1) * s).reshape(v.shape)
+            state[k] = (v.float().reshape(v.shape[0], -1) * s).reshape(v.shape)   # one scale per slice
         elif v.is_floating_point():
             if v.dtype != float_dtype:
                 raise StorageError(f"{name}: tensor {k!r} is {v.dtype} but the file's storage is "
@@ -92,7 +98,7 @@ def decode(tensors: dict[str, torch.Tensor], storage: torch.dtype, name: str) ->
             state[k] = v.float()
         else:
             state[k] = v
-    orphans = [k for k in scales if k not in tensors]
+    orphans = [k for k in scales if k not in tensors or tensors[k].dtype != torch.int8]
     if orphans:
-        raise StorageError(f"{name}: int8 scales without their tensors {orphans[:3]}: the file is damaged")
+        raise StorageError(f"{name}: int8 scales without their int8 tensors {orphans[:3]}: the file is damaged")
     return state

@@ -221,15 +221,21 @@ def compact_checkpoint(path: str | Path, storage: torch.dtype) -> str:
     also recorded in SHA256SUMS when the file is a shipped one. Only classes of this package load."""
     import importlib
 
+    from .checkpoint_storage import STORAGES
+
     path = Path(path)
     meta = read_metadata(path)
+    if STORAGES.index(storage) < STORAGES.index(meta["storage"]):
+        raise CheckpointError(f"{path.name} is stored in {meta['storage']}; rewriting it in {storage} would "
+                              "label decoded weights as the trained ones. Retrain it to get the wider form.")
+    shipped = path.resolve().parent == pretrained_dir().resolve()
     module, _, name = meta["arch"].rpartition(".")
     if not module.startswith("gan_helpers."):
         raise CheckpointError(f"{path.name} names the class {meta['arch']}, which is not part of gan_helpers")
     cls = getattr(importlib.import_module(module), name)
-    model = load_checkpoint(path, cls)
+    model = load_checkpoint(path, cls, shipped_sha256(path.name) if shipped else None)  # a damaged file stays refused
     extra = {**meta["extra"], "compacted_from_sha256": sha256_of(path)}
     digest = save_checkpoint(model, path, meta["config"], extra, storage=storage)
-    if path.resolve().parent == pretrained_dir().resolve():
+    if shipped:
         record_sha256(path.name, digest)
     return digest

@@ -90,6 +90,11 @@ def test_tensors_that_do_not_fit_the_stated_storage_are_refused(G, tmp_path):
     with pytest.raises(CheckpointError, match="float32"):
         load_checkpoint(bad, MLPGenerator)
     shutil.copy(path, bad)
+    q = next(k for k in t if t[k].dtype == torch.int8)
+    _rewrite(bad, {**t, q: t[q].half()})                     # a scale beside a float16 tensor
+    with pytest.raises(CheckpointError, match="scales without their int8 tensors"):
+        load_checkpoint(bad, MLPGenerator)
+    shutil.copy(path, bad)
     _rewrite(bad, storage="bfloat8")
     with pytest.raises(CheckpointError, match="unknown storage"):
         load_checkpoint(bad, MLPGenerator)
@@ -110,6 +115,17 @@ def test_compacting_keeps_config_and_record_and_names_the_source(G, tmp_path):
     meta = read_metadata(path)
     assert meta["config"] == G.config and meta["extra"]["command"].endswith("train vanilla")
     assert len(meta["extra"]["compacted_from_sha256"]) == 64 and path.stat().st_size < size / 2.5
+
+
+def test_compacting_refuses_to_widen_and_float16_overflow_is_refused(G, tmp_path):
+    path = tmp_path / "g.safetensors"
+    save_checkpoint(G, path, G.config, storage=torch.int8)
+    with pytest.raises(CheckpointError, match="decoded weights"):
+        compact_checkpoint(path, torch.float32)
+    with torch.no_grad():
+        next(G.parameters()).view(-1)[0] = 1e6
+    with pytest.raises(ValueError, match="float16's range"):
+        save_checkpoint(G, tmp_path / "big.safetensors", G.config, storage=torch.float16)
 
 
 def test_shipped_generators_are_compact_and_classifiers_exact():

@@ -30,7 +30,10 @@ def test_every_shipped_model_has_inputs_and_the_comparison_catches_a_difference(
     for path in pretrained_dir().glob("*.safetensors"):  # a generator of z, or images of a known shape
         meta = read_metadata(path)
         assert "latent_dim" in meta["config"] or meta["arch"].rsplit(".", 1)[1] in gpu_check.IMAGE_INPUTS, path.name
-    small = {"vanilla_G.safetensors", "horse2zebra_G_AB_e01.safetensors", "mnist_classifier.safetensors"}
+    # one file of every kind _run builds inputs for: z, z and labels, images, a CycleGAN, each classifier
+    small = {"vanilla_G.safetensors", "cgan_G.safetensors", "horse2zebra_G_AB_e01.safetensors",
+             "cyclegan_digits_d1.safetensors", "mnist_classifier.safetensors", "digits_classifier.safetensors",
+             "horse2zebra_classifier.safetensors"}
     rows = gpu_check.sample_parity("cpu", only=small)
     assert {n for n, _ in rows} == small and all(e == 0.0 for _, e in rows)
     real_run = gpu_check._run
@@ -43,7 +46,8 @@ def test_the_test_selection_leaves_out_what_needs_jupyter(gpu_check):
     files, left_out = gpu_check.jupyter_free_tests()
     names = {f.stem for f in files}
     assert "test_gpu_check" in names and "test_checkpoint_storage" in names
-    assert "test_widgets_bce" in left_out and not names & set(left_out)
+    assert "test_widgets_bce" in left_out and not names & set(left_out)     # uses widgets (regex)
+    assert {"test_student", "test_notebook_tags"} <= set(left_out)         # import nbformat (probe)
 
 
 def test_without_cuda_it_says_so_and_fails(gpu_check, monkeypatch, capsys):

@@ -1,7 +1,9 @@
 """The shipped MNIST generators still score what the README and the notebooks say they do.
 
-Fresh samples (seed 3; the README's figures use seed 0), the metric's own sample count
-(10,000) for MNIST-FID. Each bound sits a little beyond the measured figure, for sampling
+Fresh samples (seed 3; the README's figures use seed 0), 5,000 of them: half the metric's usual
+count, to keep `make test` short. MNIST-FID is biased upwards at smaller counts (seed 3, int8 files:
+vanilla 20.34 at 10,000 and 21.22 at 5,000; DCGAN 8.60 and 9.48; conditional 7.17 and 7.50), so
+the bounds are for 5,000. Each bound sits a little beyond the measured figure, for sampling
 noise, and far from what a broken, swapped or untrained checkpoint scores. The issue's
 targets are in the README; where a shipped model misses one, the bound follows the model
 (and the README says the target was missed), so this test guards against regressions.
@@ -12,11 +14,11 @@ import torch
 from gan_helpers.metrics import mnist as metrics
 from gan_helpers.recipes import cgan, dcgan, vanilla
 
-N = 10000
+N = 5000
 
 # recipe: (MNIST-FID at most, confident share at least). Measured with seed 0 (README):
 # vanilla averaged 19.40 / 83.7%, DCGAN (InfoGAN-shaped) averaged 8.55 / 88.6% (int8 files).
-UNCONDITIONAL = {"vanilla": (vanilla, 25.0, 0.80), "dcgan": (dcgan, 10.0, 0.87)}
+UNCONDITIONAL = {"vanilla": (vanilla, 25.0, 0.80), "dcgan": (dcgan, 10.5, 0.87)}
 
 
 @pytest.fixture(scope="module")

@@ -211,8 +211,8 @@ def best_mnist(results: dict) -> tuple[dict, str]:
 
 
 def ship_best(results: dict | None = None) -> Path:
-    """Copy the best MNIST run's averaged G into data/pretrained, named for the game
-    (``mnist_mlp_<game>_G.safetensors``), stored in int8 (``checkpoint_storage``; notebook 03's
+    """Copy the best MNIST run's best G (its averaged or its raw G, whichever scored lower) into
+    data/pretrained, named for the game (``mnist_mlp_<game>_G.safetensors``), stored in int8 (``checkpoint_storage``; notebook 03's
     vanilla pair carries the raw-against-averaged lesson, so the raw G is not shipped), record its
     sha256 and drop an earlier shipped file from another game."""
     import shutil

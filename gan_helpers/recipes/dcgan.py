@@ -103,7 +103,7 @@ def train(cfg: Config):
 
 def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> infogan.Generator:
     """The shipped generator (the InfoGAN-shaped G, sha256 checked), in eval mode on ``device``
-    (``raw``: the last iterate instead of the weight average)."""
+    (the weight average; ``raw=True`` raises: the last iterate is not shipped)."""
     return load_shipped_generator(infogan.Generator, FILENAME, RAW_FILENAME, device, raw)
 
 

@@ -176,7 +176,7 @@ def load_pretrained(device: str | torch.device = "cpu", raw: bool = False) -> ML
                                 "`python -m gan_helpers bench games-mnist`")
     name = shipped["file"]
     if raw:
-        raise ValueError("only the shipped run's best G is shipped, not its last iterate: notebook 03's "
+        raise ValueError("only the best G of the shipped run is shipped, not a second one: notebook 03's "
                          "vanilla pair (recipes.vanilla.load_pretrained(raw=True)) shows raw against averaged")
     return load(name, MLPGenerator,
                 map_location=device)

@@ -14,7 +14,8 @@ from ..train.mnist import GANSchedule, averaged_generator, check_schedule, fit
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 
 
-def load_shipped_generator(cls: type, filename: str, raw_filename: str, device="cpu", raw: bool = False) -> nn.Module:
+def load_shipped_generator(cls: type, filename: str, raw_filename: str | None, device="cpu",
+                           raw: bool = False) -> nn.Module:
     """A shipped generator (sha256 checked) in eval mode on ``device``: the averaged G, or with
     ``raw=True`` the last training iterate of the same run (shipped for the vanilla GAN only;
     ``raw_filename`` None means the recipe does not ship it)."""
