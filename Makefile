@@ -29,8 +29,11 @@ lab: setup
 # Unit tests, then every notebook under nbval in smoke mode (issue 26: at most 5 minutes on 2
 # cores from a fresh clone, install included). The slow end-to-end proofs (learner versions,
 # nbgrader, the browser) are in course-test and browser, which .ci/run runs after this.
+# OMP_NUM_THREADS=1: each worker's notebook kernel uses one torch thread; two workers with two threads
+# each oversubscribed the two cores (a smoke cell of notebook 04 took 88 s instead of a few); the
+# slowest tests are printed so the budget can be watched in CI.
 test: setup
-	GAN_SMOKE=1 $(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
+	GAN_SMOKE=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
 
 unit: setup
 	$(PY) -m pytest tests $(PYTEST_ARGS)

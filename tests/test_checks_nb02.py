@@ -420,6 +420,7 @@ def test_check_hq_share_refuses_every_shortcut_to_the_value():
     import random
 
     np = pytest.importorskip("numpy")
+    np.random.seed(0), random.seed(0)   # the unseeded routes below draw the same numbers every run
     routes = {
         "incomplete gamma": lambda k: float(torch.special.gammainc(torch.tensor(1.0), torch.tensor(k * k / 2))),
         "do not simulate": lambda k: float((torch.empty(100_000, 2).normal_().norm(dim=1) < k).float().mean()),
