@@ -19,18 +19,18 @@ Vocabulary (the papers' names, used everywhere in the package and the notebooks)
 
 Subpackages, by what the course teaches (each ``__init__`` re-exports its public names):
   data         the cache and its mirror, MNIST as one tensor, 2-D toy sets, printed digits,
-               horse2zebra (notebooks 02-07)
+               horse2zebra (notebooks 02-08)
   models       networks, one module per paper: mlp, dcgan, infogan, cgan, projection, cyclegan, toy,
-               classifiers, shared blocks (notebooks 02-07)
+               classifiers, shared blocks (notebooks 02-08)
   theory       closed forms of notebook 01 (optimal D, JSD) and notebook 06's distances
   stabilizers  Lipschitz controls and the four training games of notebook 06
-  metrics      mode coverage, MNIST-FID and friends, photo-FID, KID (notebooks 02-07)
+  metrics      mode coverage, MNIST-FID and friends, photo-FID, KID (notebooks 02-08)
   latent       interpolation, principal directions, latent arithmetic (notebooks 03-05)
   train        the GAN step (d_step, g_step), EMA of G, History and GIFs, and the loops for
-               the toy game, MNIST, critics and CycleGAN (notebooks 02-07)
+               the toy game, MNIST, critics and CycleGAN (notebooks 02-08)
   recipes      the reproducible recipes behind every shipped checkpoint (one contract)
   bench        speed figures and notebook 06's comparison (``python -m gan_helpers bench``)
-  widgets      the interactive panels of notebooks 01-07
+  widgets      the interactive panels of notebooks 01-08
   checks       exercise checks that teach (one module per notebook)
 
 Modules at the top level:

@@ -1,7 +1,7 @@
 """GAN losses on discriminator logits (Goodfellow et al. 2014; Mao et al. 2017 for the
 least-squares loss; Zhu et al. 2017 for the cycle and identity terms). Explained in
 notebook 01 (BCE, saturating vs non-saturating), notebook 06 (Wasserstein, Arjovsky et al.
-2017) and notebook 07 (LSGAN, cycle).
+2017) and notebook 08 (LSGAN, cycle).
 
 Every GAN loss here takes D's logits of shape (N,) or (N, 1) or (N, 1, h, w) (PatchGAN) and
 returns a scalar mean; the one exception is ``bce_by_hand(p, y)``, notebook 01's BCE on

@@ -1,4 +1,4 @@
-"""The shipped digit CycleGAN (Zhu et al. 2017; notebook 07): loading with its sha256,
+"""The shipped digit CycleGAN (Zhu et al. 2017; notebook 08): loading with its sha256,
 sampling through the CLI, and that it keeps the digit it translates."""
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The printed-digit renderer (domain B of notebook 07) and the MNIST <-> 3x32x32 views."""
+"""The printed-digit renderer (domain B of notebook 08) and the MNIST <-> 3x32x32 views."""
 import pytest
 import torch
 

@@ -1,4 +1,4 @@
-"""The horse2zebra CycleGAN recipe (Zhu et al. 2017; notebook 07): augmentation, training in
+"""The horse2zebra CycleGAN recipe (Zhu et al. 2017; notebook 08): augmentation, training in
 resumable chunks (bitwise the same as one run), the training-state file's checks, and the
 photo classifier and photo-FID behind its metrics."""
 import dataclasses

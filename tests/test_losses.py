@@ -1,4 +1,4 @@
-"""gan_helpers.losses checked against torch's own losses (notebooks 01 and 07)."""
+"""gan_helpers.losses checked against torch's own losses (notebooks 01 and 08)."""
 import pytest
 import torch
 import torch.nn.functional as F

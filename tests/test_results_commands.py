@@ -21,7 +21,9 @@ MARK = "-m gan_helpers"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 LESSON_HEADINGS = ["## Lesson 01: BCE loss", "## Lesson 02: a 2-D toy GAN", "## Lesson 03: vanilla GAN on MNIST",
                    "## Lesson 04: DCGAN", "## Lesson 05: conditional GAN",
-                   "## Lesson 06: WGAN-GP, spectral norm, averaging", "## Lesson 07: CycleGAN"]
+                   "## Lesson 06: WGAN-GP, spectral norm, averaging",
+                   "## Lesson 07: pix2pix",
+                   "## Lesson 08: CycleGAN"]
 
 
 def commands_in(text: str) -> list[tuple[int, str]]:
@@ -139,7 +141,9 @@ PRINTED = {
     "04_dcgan.ipynb": ["19.40", "83.7%", "8.55", "88.6%", "3.84"],
     "05_conditional_gan.ipynb": ["MNIST-FID 7.26", "label accuracy 99.6%", "MNIST-FID 4.76", "label accuracy 99.2%"],
     "06_wgan.ipynb": ["MNIST-FID 111.86", "confident 71.4%"],
-    "07_cyclegan.ipynb": ["0.908", "0.836", "0.992", "1.000", "photo-FID 46.1", "untranslated horses 247.6",
+    "07_pix2pix.ipynb": ["L1 to the true ab: 0.0729", "mean chroma: 13.2", "real photos 15.1", "overlap 0.86",
+                         "L1 only           0.0676", "10.6"],
+    "08_cyclegan.ipynb": ["0.908", "0.836", "0.992", "1.000", "photo-FID 46.1", "untranslated horses 247.6",
                           "real zebras 1.8"],
 }
 

@@ -1,4 +1,4 @@
-"""The shipped horse2zebra CycleGAN (recipes.horse2zebra; notebook 07) and the photo classifier
+"""The shipped horse2zebra CycleGAN (recipes.horse2zebra; notebook 08) and the photo classifier
 behind its metric still do what the README says: translated test horses are clearly closer to
 the test zebras than the untranslated horses (photo-FID, gan_helpers.metrics.photo), and the
 other way round; an untrained model of the same size does not pass the same bounds.
@@ -35,7 +35,7 @@ def test_shipped_files_are_small_and_say_how_they_were_made(shipped):
     assert info["finished"] is True and info["epochs"] == info["config"]["epochs"]
     assert (pretrained_dir() / recipe.FILENAME).stat().st_size < 20e6
     assert shipped.config["g_channels"] == info["config"]["g_channels"]
-    for e in (1, 2, 5, 10):  # the progression notebook 07 shows
+    for e in (1, 2, 5, 10):  # the progression notebook 08 shows
         G = load_pretrained(f"horse2zebra_G_AB_e{e:02d}.safetensors", ResnetGenerator)
         assert G.checkpoint_extra["epoch"] == e
     assert load_photo_classifier().checkpoint_extra["test_accuracy"] >= 0.9

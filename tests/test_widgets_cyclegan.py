@@ -1,4 +1,4 @@
-"""The translator widget of notebook 07, driven headlessly."""
+"""The translator widget of notebook 08, driven headlessly."""
 import datetime
 import io
 

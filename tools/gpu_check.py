@@ -55,6 +55,9 @@ TINY = {
     "horse2zebra": dict(limit=2, epochs=1, snapshot_epochs="", g_channels=4, n_blocks=1, d_channels=4,
                         evaluate=False, log_every=1),
     "photo_classifier": dict(channels=4, feature_dim=8, epochs=1, batch_size=4, min_accuracy=0.0, limit=8),
+    "pix2pix": dict(limit=2, steps=1, g_channels=4, d_channels=4, batch_size=2, evaluate=False, log_every=1),
+    "ddpm": dict(steps=1, batch_size=16, base_channels=8, channel_mults="1,2", T=10, sample_steps=2, eval_n=0,
+                 log_every=1),
 }
 
 
@@ -78,7 +81,7 @@ def _made_photos(split: str = "trainA", size: int = 64, limit=None, device="cpu"
 def recipe_steps(device: str, out_dir: Path) -> list[str]:
     """One step of every recipe on ``device``; returns the recipe names run (raises on failure)."""
     from gan_helpers import recipes
-    from gan_helpers.recipes import classifier, cyclegan, digits_classifier, horse2zebra, photo_classifier
+    from gan_helpers.recipes import classifier, cyclegan, digits_classifier, horse2zebra, photo_classifier, pix2pix
 
     missing = set(recipes.RECIPES) - set(TINY)
     if missing:
@@ -88,7 +91,7 @@ def recipe_steps(device: str, out_dir: Path) -> list[str]:
         stack.enter_context(mock.patch("gan_helpers.data.mnist.load_mnist", _made_mnist))
         for module in (classifier, cyclegan, digits_classifier):
             stack.enter_context(mock.patch.object(module, "load_mnist", _made_mnist))
-        for module in (horse2zebra, photo_classifier):
+        for module in (horse2zebra, photo_classifier, pix2pix):  # pix2pix pairs are made from these photos
             stack.enter_context(mock.patch.object(module, "load_horse2zebra", _made_photos))
         for name, module in recipes.RECIPES.items():
             fields = {f.name for f in dataclasses.fields(module.Config)}
@@ -107,7 +110,9 @@ def recipe_steps(device: str, out_dir: Path) -> list[str]:
 
 # input shape of each shipped model that takes images (generators of z need none)
 IMAGE_INPUTS = {"MNISTClassifier": (1, 28, 28), "DigitClassifier32": (3, 32, 32), "PhotoClassifier": (3, 64, 64),
-                "ResnetGenerator": (3, 32, 32), "CycleGAN": (3, 32, 32)}
+                "ResnetGenerator": (3, 32, 32), "CycleGAN": (3, 32, 32),
+                "UNetGenerator": (1, 64, 64),  # pix2pix: L (colourisation) or an edge map, 64 = 2 ** n_down
+                "DDPMUNet": (1, 28, 28)}       # a diffusion model's noise predictor: (x_t, t)
 
 
 def _shipped_models(only=None):
@@ -134,6 +139,8 @@ def _run(model, device: str) -> torch.Tensor:
                 return model(z, (torch.arange(16) % cfg["n_classes"]).to(device)).cpu()
             return model(z).cpu()
         x = (torch.rand(4, *IMAGE_INPUTS[type(model).__name__], generator=g) * 2 - 1).to(device)
+        if "n_steps" in cfg:                                     # a noise predictor: also the step t
+            return model(x, torch.linspace(0, cfg["n_steps"] - 1, len(x)).long().to(device)).cpu()
         if hasattr(model, "G_AB"):                               # a CycleGAN: translate both ways
             return torch.cat([model.G_AB(x).flatten(1), model.G_BA(x).flatten(1)], 1).cpu()
         return model(x).cpu()

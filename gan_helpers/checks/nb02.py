@@ -44,7 +44,7 @@ _STEP_LIBRARY = {
     losses.bce_by_hand: "that is BCE; the least-squares game uses a squared error.",
     train_critic.critic_step: "critic_step is notebook 06's step; write the least-squares step yourself.",
     train_critic.generator_step: "generator_step is notebook 06's step; write the least-squares step yourself.",
-    train_cyclegan.train_step: "train_cyclegan.train_step is notebook 07's step; write the least-squares step "
+    train_cyclegan.train_step: "train_cyclegan.train_step is notebook 08's step; write the least-squares step "
                                "yourself.",
 }
 _STEP_TORCH = {
@@ -210,7 +210,7 @@ def check_lsgan_g_step(lsgan_g_step) -> bool:
             "G does not maximise D's loss in the least-squares game; it minimises its own, "
             "0.5 * mean((l(G(z)) - 1)^2).": float(-0.5 * (lf ** 2).mean()),
             "the factor 1/2 is missing: Mao et al. write 1/2 in front (with SGD a factor 2 doubles the step). "
-            "CycleGAN (notebook 07, and gan_helpers.losses.lsgan_generator_loss) leaves it out of G's loss; "
+            "CycleGAN (notebook 08, and gan_helpers.losses.lsgan_generator_loss) leaves it out of G's loss; "
             "here, follow Mao et al.":
                 float(((lf - 1) ** 2).mean()),
             "the least-squares game scores D's raw output l, with no sigmoid.":

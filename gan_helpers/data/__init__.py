@@ -1,12 +1,12 @@
 """Data for the course, each set cached under ``data/`` and seeded from a mirror folder when
-one is given (notebooks 02-07):
+one is given (notebooks 02-08):
 
 * :mod:`~gan_helpers.data.toy2d`: a 1-D Gaussian and the 2-D ring and grid of Gaussians
   (notebooks 02 and 06);
 * :mod:`~gan_helpers.data.mnist`: MNIST as one tensor on the device, batched by indexing
   (notebooks 03-06);
 * :mod:`~gan_helpers.data.digits`: printed digits and colour domains for the digit CycleGAN,
-  and :mod:`~gan_helpers.data.horse2zebra`: the horse2zebra photos (notebook 07);
+  and :mod:`~gan_helpers.data.horse2zebra`: the horse2zebra photos (notebook 08);
 * :mod:`~gan_helpers.data.cache`: the cache, the mirror and the errors that say which files
   go where.
 

@@ -1,5 +1,5 @@
 """Printed digits in the style of house-number photos: the project's own domain B for
-CycleGAN (Zhu et al. 2017) in notebook 07, standing in for SVHN (Netzer et al. 2011),
+CycleGAN (Zhu et al. 2017) in notebook 08, standing in for SVHN (Netzer et al. 2011),
 which is not shipped. Domain A is MNIST, brought to the same 3x32x32 format by
 ``mnist_to_rgb32``.
 
@@ -154,7 +154,7 @@ def paint(alpha: torch.Tensor, g: torch.Generator, noise: float = 0.03, gradient
 def paint_mnist(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """MNIST digits (N, 1, 28, 28) in [-1, 1] -> the same handwriting painted in domain B's colours,
     background and noise: (N, 3, 32, 32) in [-1, 1]. What a perfect A -> B translation that keeps
-    the pen strokes would look like; the digit reader of notebook 07 learns from these too."""
+    the pen strokes would look like; the digit reader of notebook 08 learns from these too."""
     if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
         raise ValueError(f"expected MNIST images (N, 1, 28, 28), got {tuple(x.shape)}")
     alpha = (F.pad(x.detach().cpu(), (2, 2, 2, 2), value=-1.0) + 1) / 2  # ink in [0, 1], (N, 1, 32, 32)

@@ -1,4 +1,4 @@
-"""horse2zebra, the unpaired photo set of CycleGAN (Zhu et al. 2017; notebook 07):
+"""horse2zebra, the unpaired photo set of CycleGAN (Zhu et al. 2017; notebook 08):
 trainA 1067 horses, trainB 1334 zebras, testA 120, testB 140, 256x256 JPEG (ImageNet
 photos; non-commercial research and education only).
 

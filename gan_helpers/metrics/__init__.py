@@ -5,9 +5,9 @@ classifier trained by the project (``recipes/``):
 * :mod:`~gan_helpers.metrics.mnist`: MNIST-FID, digits covered, confident share, label
   accuracy (notebooks 03-06);
 * :mod:`~gan_helpers.metrics.photo`: photo-FID and the zebra share of translated
-  horse2zebra photos (notebook 07);
+  horse2zebra photos (notebook 08);
 * :mod:`~gan_helpers.metrics.kid`: the kernel inception distance (Binkowski et al. 2018),
-  unbiased at the 120 and 140 test photos of horse2zebra (notebook 07), with a bootstrap standard error.
+  unbiased at the 120 and 140 test photos of horse2zebra (notebook 08), with a bootstrap standard error.
 """
 from .kid import kid
 from .mnist import (class_coverage, classifier_features, classifier_probs, confident_share,

@@ -1,4 +1,4 @@
-"""Kernel inception distance (Binkowski et al. 2018, "Demystifying MMD GANs"; notebook 07),
+"""Kernel inception distance (Binkowski et al. 2018, "Demystifying MMD GANs"; notebook 08),
 with one of the project's classifiers as the feature extractor.
 
 KID is the squared maximum mean discrepancy between two feature sets under the cubic

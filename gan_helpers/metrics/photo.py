@@ -1,4 +1,4 @@
-"""How far translated photos are from the target domain (notebook 07; CycleGAN, Zhu et al. 2017).
+"""How far translated photos are from the target domain (notebook 08; CycleGAN, Zhu et al. 2017).
 
 Photo-FID: the Frechet distance (Heusel et al. 2017) between Gaussians fitted to the
 penultimate features of the project's horse-vs-zebra classifier

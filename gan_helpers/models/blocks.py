@@ -1,6 +1,6 @@
 """Building blocks the convolutional models share: argument checks, the normalisation
 choice and the N(0, 0.02) initialisation of Radford et al. (2015, DCGAN; notebook 04),
-which the CycleGAN reference code uses too (Zhu et al. 2017; notebook 07).
+which the CycleGAN reference code uses too (Zhu et al. 2017; notebook 08).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A small CNN that reads digits in colour images (N, 3, 32, 32): the judge of CycleGAN's
-A -> B translations in notebook 07 (Zhu et al. 2017 measure label preservation the same way
+A -> B translations in notebook 08 (Zhu et al. 2017 measure label preservation the same way
 with an FCN score). It learns domain B's printed digits (``gan_helpers.data.digits``) and MNIST
 handwriting painted in domain B's colours, so it reads the digit whatever the pen.
 

@@ -1,5 +1,5 @@
 """A small horse-vs-zebra CNN whose penultimate layer is the feature space of the
-photo-FID of notebook 07 (the Frechet distance of Heusel et al. 2017, on this network's
+photo-FID of notebook 08 (the Frechet distance of Heusel et al. 2017, on this network's
 features instead of Inception's: no pretrained ImageNet network can be installed here
 without downloading weights at run time).
 

@@ -1,10 +1,10 @@
 """CycleGAN networks (Zhu et al. 2017, "Unpaired Image-to-Image Translation using
-Cycle-Consistent Adversarial Networks"; explained in notebook 07).
+Cycle-Consistent Adversarial Networks"; explained in notebook 08).
 
 * ``ResnetGenerator``: the paper's generator (after Johnson et al. 2016): c7s1-k,
   ``n_down`` stride-2 downsamplings, ``n_blocks`` residual blocks, as many upsamplings,
   c7s1-out with tanh; instance norm and reflection padding. The paper uses k=64,
-  n_down=2 and 9 blocks at 256 px; notebook 07 uses far smaller ones on CPU.
+  n_down=2 and 9 blocks at 256 px; notebook 08 uses far smaller ones on CPU.
 * ``PatchDiscriminator``: the PatchGAN (Isola et al. 2017). With ``n_layers=3`` each
   output sees a 70x70 patch; it returns raw scores (N, 1, h, w) for the LSGAN loss.
 * ``CycleGAN``: the four networks G_AB, G_BA, D_A, D_B in one module, so one checkpoint

@@ -1,4 +1,4 @@
-"""Recipe for the shipped digit-domain CycleGAN (Zhu et al. 2017; notebook 07):
+"""Recipe for the shipped digit-domain CycleGAN (Zhu et al. 2017; notebook 08):
 domain A = MNIST (padded to 3x32x32), domain B = printed digits from
 ``gan_helpers.data.digits``, sampled independently (unpaired).
 
@@ -13,7 +13,7 @@ and then decayed linearly to zero. Only the sizes are small (CPU).
 Writes the checkpoint with the metrics of ``evaluate`` in its metadata; with ``--ship`` into
 ``data/pretrained/`` as ``cyclegan_digits_d1.safetensors``, or as
 ``cyclegan_digits_d1_nocycle.safetensors`` when ``--lambda-cycle 0`` (the no-cycle twin of
-notebook 07). ``--log-every`` only changes how often the losses are printed.
+notebook 08). ``--log-every`` only changes how often the losses are printed.
 
 Why these sizes: keep-the-digit shares (``evaluate``, N=1000, the domain-B reader of
 this version) of runs of this recipe that differ only in the settings shown; one

@@ -1,4 +1,4 @@
-"""Recipe for the digit reader of domain B (notebook 07's CycleGAN, Zhu et al. 2017): a
+"""Recipe for the digit reader of domain B (notebook 08's CycleGAN, Zhu et al. 2017): a
 small CNN trained on printed digits freshly rendered by ``gan_helpers.data.digits`` at every
 step and, for a share of each batch, MNIST training digits painted in domain B's colours
 (``paint_mnist``). Why both: a translation A -> B that keeps the handwritten strokes and

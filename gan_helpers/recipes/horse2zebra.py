@@ -1,4 +1,4 @@
-"""Recipe for the shipped horse2zebra CycleGAN (Zhu et al. 2017; notebook 07): the photo
+"""Recipe for the shipped horse2zebra CycleGAN (Zhu et al. 2017; notebook 08): the photo
 set of the paper, at 64 px so that it trains on a laptop CPU in about an hour.
 
 The game is the digit model's, through the same ``train.cyclegan.train_step``: least-squares
@@ -51,7 +51,7 @@ class Config:
     lambda_cycle: float = 10.0  # weight of the cycle terms (paper: 10)
     lambda_identity: float = 0.5  # identity weight as a fraction of lambda_cycle (paper: 0.5)
     pool_size: int = 50         # history of fakes shown to D (paper: 50)
-    snapshot_epochs: str = "1,2,5,10"  # epochs after which G_AB is saved as well (the progression in notebook 07)
+    snapshot_epochs: str = "1,2,5,10"  # epochs after which G_AB is saved as well (the progression in notebook 08)
     evaluate: bool = True       # photo-FID on the test photos at the end (gan_helpers.metrics.photo)
     limit: int | None = None    # use only the first N photos of each folder (tests, smoke runs)
     minutes: float | None = None  # stop after this many minutes, saving the state (None: run to the end)

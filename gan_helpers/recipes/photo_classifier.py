@@ -1,4 +1,4 @@
-"""Recipe for the horse-vs-zebra classifier behind the photo-FID of notebook 07
+"""Recipe for the horse-vs-zebra classifier behind the photo-FID of notebook 08
 (``gan_helpers.metrics.photo``; the network is ``models.classifier_photos``).
 
 Trained on the two training folders of horse2zebra (trainA horses = 0, trainB zebras = 1)

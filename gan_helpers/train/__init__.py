@@ -1,4 +1,4 @@
-"""Training a GAN (notebooks 02-07): the pieces a training loop is made of and the loops the
+"""Training a GAN (notebooks 02-08): the pieces a training loop is made of and the loops the
 recipes and widgets share.
 
 * :mod:`~gan_helpers.train.step`: the alternating step ``d_step`` / ``g_step`` (notebooks 02-05
@@ -8,7 +8,9 @@ recipes and widgets share.
 * the loops: :mod:`~gan_helpers.train.toy` (the 2-D game, notebook 02),
   :mod:`~gan_helpers.train.mnist` (the MNIST GANs, notebooks 03-05),
   :mod:`~gan_helpers.train.critic` (the critic games, notebook 06),
-  :mod:`~gan_helpers.train.cyclegan` with :mod:`~gan_helpers.train.pool` (notebook 07).
+  :mod:`~gan_helpers.train.cyclegan` with :mod:`~gan_helpers.train.pool` (notebook 08);
+* :mod:`~gan_helpers.train.diffusion`: the DDPM schedule, loss and samplers (notebook 10;
+  not a GAN, so nothing of it is re-exported here).
 
 Functions that two loops name alike (``save_state``, ``make_optimizers``) are used from
 their module: ``train.mnist.save_state``, ``train.cyclegan.make_optimizers``.

@@ -1,6 +1,6 @@
 """The CycleGAN update and its training plumbing, shared by both CycleGAN recipes
 (Zhu et al. 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
-Adversarial Networks"; notebook 07 writes the same step out cell by cell).
+Adversarial Networks"; notebook 08 writes the same step out cell by cell).
 
 * ``train_step``: one update of both generators, then both discriminators (least-squares
   GAN loss, cycle and identity terms, discriminators fed from the history pools).
@@ -39,7 +39,7 @@ def train_step(model: CycleGAN, opt_G, opt_D, real_A: torch.Tensor, real_B: torc
                lambda_identity: float = 0.5) -> dict[str, float]:
     """One CycleGAN update (generators, then discriminators); returns every loss term.
 
-    Notebook 07 writes this same step out cell by cell.
+    Notebook 08 writes this same step out cell by cell.
     """
     G_AB, G_BA, D_A, D_B = model.G_AB, model.G_BA, model.D_A, model.D_B
     # --- generators: fool both discriminators, come back after a round trip, leave own domain alone

@@ -1,4 +1,4 @@
-"""What a training loop records (notebooks 02-07): a history of scalars, a helper that runs
+"""What a training loop records (notebooks 02-08): a history of scalars, a helper that runs
 a batch iterator for a fixed number of steps, and a recorder of fixed-noise grids that
 writes the training GIF.
 """

@@ -1,6 +1,6 @@
 """The history of generated images that CycleGAN's discriminators learn from
 (Shrivastava et al. 2017, "Learning from Simulated and Unsupervised Images through
-Adversarial Training"; used by Zhu et al. 2017 with 50 images; notebook 07).
+Adversarial Training"; used by Zhu et al. 2017 with 50 images; notebook 08).
 
 Behaviour of the reference code's ``ImagePool``: while the pool has room, every new
 fake is stored and returned; once it is full, each new fake is, with probability 0.5,

@@ -1,6 +1,7 @@
-"""ipywidgets panels of notebooks 01-07, one module per topic: ``bce`` and ``optimal_d`` (01),
+"""ipywidgets panels of notebooks 01-08, one module per topic: ``bce`` and ``optimal_d`` (01),
 ``toy`` (02), ``latent`` (03-05), ``dcgan`` and ``arithmetic`` (04), ``cgan`` (05), ``wgan`` (06),
-``cyclegan`` (07); ``figures`` draws the README's pictures from them (``python -m gan_helpers figures``).
+``pix2pix`` (07), ``cyclegan`` (08); ``figures`` draws the README's pictures from them
+(``python -m gan_helpers figures``).
 
 Each panel is a small class that owns its sliders and computes its state in plain
 methods, so tests can set a slider's value and assert on the result without a browser.

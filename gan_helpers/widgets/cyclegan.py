@@ -1,4 +1,4 @@
-"""The CycleGAN translator of notebook 07 (Zhu et al. 2017): pick an image from domain A
+"""The CycleGAN translator of notebook 08 (Zhu et al. 2017): pick an image from domain A
 (MNIST, or horses) or B (printed digits, or zebras) with a slider, or upload a drawing or
 photo, and see the translation and the round trip back, side by side, for one or more
 models (e.g. with and without the cycle loss, on the same image).

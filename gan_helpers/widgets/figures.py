@@ -16,10 +16,12 @@ panels the notebooks use, with fixed seeds:
 * ``latent_panel``: notebook 04's ``LatentExplorer`` (seed 3) with its A -> B slider at 0.5:
   row 1 is what its ``static_png`` draws (the image the sliders point at, then the path from
   A to B); row 2 the image it redraws as slider "dir 1" goes from -3 to +3.
-* ``cyclegan_digits``: notebook 07's digit CycleGAN (Zhu et al. 2017) on the first test image
+* ``cyclegan_digits``: notebook 08's digit CycleGAN (Zhu et al. 2017) on the first test image
   of each digit: MNIST, G_AB(MNIST) in the printed style, G_BA(G_AB(MNIST)).
+* ``pix2pix``: notebook 07's colourisation (Isola et al. 2017) of the four test horses below:
+  the grey input, the "L1 only" model, the shipped L1 + cGAN model, the real photo.
 * ``horse2zebra``: four test horses (rows) and what G_AB makes of them after epochs 1, 2, 5,
-  10 and 20 (the shipped snapshots notebook 07 shows, the last column the shipped model), saved
+  10 and 20 (the shipped snapshots notebook 08 shows, the last column the shipped model), saved
   with a 256-colour palette to stay small.
 
 The horse2zebra test photos are not shipped: seed the cache first (``python -m gan_helpers
@@ -46,8 +48,8 @@ from ..plotting import figure_png, grid_png, image_grid, save_grid
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 MAX_BYTES = 150_000  # a README picture larger than this is a mistake (size or format), not detail
 NAMES = ("toy_ring", "vanilla_digits", "dcgan_digits", "cgan_digits", "latent_panel",
-         "cyclegan_digits", "horse2zebra")
-HORSE_ROWS = (0, 7, 14, 21)          # notebook 07's gallery starts with these test horses
+         "pix2pix", "cyclegan_digits", "horse2zebra")
+HORSE_ROWS = (0, 7, 14, 21)          # notebook 08's gallery starts with these test horses
 SNAPSHOT_EPOCHS = (1, 2, 5, 10)      # shipped G_AB snapshots; epoch 20 is the shipped model
 LATENT_SEED = 3                      # A and B of different digits (seed 0, notebook 04's, draws two nines)
 
@@ -133,7 +135,7 @@ def _test_horses(smoke: bool) -> torch.Tensor:
         horses = load_horse2zebra("testA", size=64, download=False)
     except MissingDataError as err:
         raise MissingDataError(
-            f"figures: horse2zebra.png needs the horse2zebra test photos, and no other pictures will do. {err} "
+            f"figures: horse2zebra.png and pix2pix.png need the horse2zebra test photos, and no other pictures will do. {err} "
             "Then run `python -m gan_helpers data --horse2zebra` (add `--mirror DIR` offline) and again "
             "`python -m gan_helpers figures`.") from None
     return horses[list(HORSE_ROWS[:2] if smoke else HORSE_ROWS)]
@@ -155,6 +157,20 @@ def _horse2zebra(horses: torch.Tensor, path: Path) -> None:
     Image.fromarray(grid).quantize(256).save(path, optimize=True)
 
 
+@torch.no_grad()
+def _pix2pix(horses: torch.Tensor, path: Path) -> None:
+    from ..data.pairs import colour_pair, colour_to_rgb
+    from ..recipes import pix2pix
+
+    L, ab = colour_pair(horses)                                             # (rows, 1, 64, 64), (rows, 2, 64, 64)
+    l1_only = pix2pix.load_pretrained(filename="pix2pix_colour_l1only.safetensors")
+    columns = [colour_to_rgb(L, torch.zeros_like(ab)), colour_to_rgb(L, l1_only(L)),
+               colour_to_rgb(L, pix2pix.load_pretrained()(L)), horses]
+    tiles = torch.stack(columns, dim=1).flatten(0, 1)                       # row by row
+    grid = (image_grid(tiles, nrow=len(columns)).clip(0, 1) * 255).astype(np.uint8)
+    Image.fromarray(grid).quantize(256).save(path, optimize=True)         # a palette, as horse2zebra's
+
+
 def make_figures(out: str | Path | None = None, smoke: bool | None = None,
                  only: list[str] | tuple[str, ...] | None = None) -> list[Path]:
     """Draw the pictures named in ``only`` (default all of :data:`NAMES`) into ``out`` (default
@@ -171,7 +187,8 @@ def make_figures(out: str | Path | None = None, smoke: bool | None = None,
         out = tempfile.mkdtemp(prefix="gan-figures-") if smoke else DOCS_IMG
     out = Path(out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    horses = _test_horses(smoke) if "horse2zebra" in names else None  # before any work: fail early
+    needs_photos = "horse2zebra" in names or "pix2pix" in names
+    horses = _test_horses(smoke) if needs_photos else None  # before any work: fail early
     print(f"drawing {len(names)} figure(s) into {out} ({'smoke' if smoke else 'full'} mode)", flush=True)
     written = []
     for name in names:
@@ -187,6 +204,8 @@ def make_figures(out: str | Path | None = None, smoke: bool | None = None,
             path.write_bytes(_latent_panel(smoke))
         elif name == "cyclegan_digits":
             _cyclegan_digits(smoke, path)
+        elif name == "pix2pix":
+            _pix2pix(horses, path)
         else:
             _horse2zebra(horses, path)
         size = path.stat().st_size

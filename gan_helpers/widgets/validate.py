@@ -1,4 +1,4 @@
-"""Argument checks the widget panels share (notebooks 03-07): a panel refuses a value it
+"""Argument checks the widget panels share (notebooks 03-08): a panel refuses a value it
 cannot draw with a ValueError that names the argument, instead of a NaN picture or a
 ZeroDivisionError from inside its callback."""
 from __future__ import annotations

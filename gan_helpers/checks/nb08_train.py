@@ -1,5 +1,5 @@
-"""Exercise checks for notebook 07's history pool and training step (CycleGAN, Zhu et al. 2017;
-the pool after Shrivastava et al. 2017). Re-exported by ``checks.nb07``.
+"""Exercise checks for notebook 08's history pool and training step (CycleGAN, Zhu et al. 2017;
+the pool after Shrivastava et al. 2017). Re-exported by ``checks.nb08``.
 
 * ``check_pool(cls)``: the history of fakes (fill, then a fair coin per fake, clones, detached),
   with the library's ``ImagePool`` (the class, a subclass, a wrapper, its methods) refused.
