@@ -98,3 +98,46 @@ def run_info(cfg, recipe: str, device: torch.device, seconds: float, **more) -> 
         info["device_name"] = torch.cuda.get_device_name(device)
     info.update(more)
     return info
+
+
+def state_path(cfg, checkpoint: Path) -> Path:
+    """Where a resumable recipe keeps its training state: ``--state``, else (``--ship``)
+    ``data/runs/<file>-state.pt``, never data/pretrained; else beside the checkpoint."""
+    if cfg.state:
+        return Path(cfg.state).expanduser()
+    if cfg.ship:
+        return data_root() / "runs" / f"{checkpoint.stem}-state.pt"
+    return checkpoint.with_name(f"{checkpoint.stem}-state.pt")
+
+
+def write_state(path: Path, fmt: str, config: dict, rng: torch.Generator, **parts) -> None:
+    """Save a training state (``parts``: state dicts, numbers) with the random generators, atomically."""
+    state = {"format": fmt, "config": dict(config), "rng": rng.get_state(), "torch_rng": torch.get_rng_state(),
+             # dropout and noise on a GPU draw from the CUDA generator: without it a resumed GPU run would differ
+             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None, **parts}
+    tmp = Path(path).with_suffix(".part")
+    torch.save(state, tmp)
+    tmp.replace(path)  # a killed process never leaves half a state
+
+
+def read_state(path: Path, fmt: str, config: dict, rng: torch.Generator, what: str, network: str = "network") -> dict:
+    """Load what ``write_state`` wrote, refusing another format (``what``: the recipe, named in the
+    message) or another architecture (``network``: what it builds), and restore the random
+    generators; returns the state."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no training state at {path}: run once without --resume first")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)  # tensors and numbers: no code runs
+    except Exception as err:
+        raise ValueError(f"{path} is not a readable training state ({type(err).__name__}: {err})") from err
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise ValueError(f"{path} is not a {what} training state")
+    if state["config"] != dict(config):
+        raise ValueError(f"{path} holds a {network} built with {state['config']}, this run builds {dict(config)}")
+    rng.set_state(state["rng"])
+    torch.set_rng_state(state["torch_rng"])
+    cuda_rng = state.get("cuda_rng")  # absent in states written before it was saved
+    if cuda_rng is not None and torch.cuda.is_available() and len(cuda_rng) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda_rng)
+    return state

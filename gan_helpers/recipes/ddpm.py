@@ -24,11 +24,10 @@ from pathlib import Path
 import torch
 
 from ..checkpoints import load_pretrained as _load_shipped
-from ..data.cache import data_root
 from ..models.ddpm import DDPMUNet
 from ..train.average import EMA
 from ..train.diffusion import Schedule, ddpm_loss, linear_betas, sample_ddim
-from .contract import RecipeResult, output_path, prepare, run_info, save_model
+from .contract import RecipeResult, output_path, prepare, read_state, run_info, save_model, state_path, write_state
 
 FILENAME = "ddpm_mnist.safetensors"     # the averaged network
 STATE_FORMAT = "gan-notebooks-ddpm-state/1"
@@ -91,40 +90,17 @@ def _check(cfg: Config) -> None:
     build(cfg)  # width and level checks of the model
 
 
-def _state_path(cfg: Config, checkpoint: Path) -> Path:
-    if cfg.state:
-        return Path(cfg.state).expanduser()
-    if cfg.ship:
-        return data_root() / "runs" / f"{checkpoint.stem}-state.pt"
-    return checkpoint.with_name(f"{checkpoint.stem}-state.pt")
-
-
 def _save_state(path: Path, model, ema: EMA, opt, rng: torch.Generator, step: int, extra: dict) -> None:
-    state = {"format": STATE_FORMAT, "config": dict(model.config), "step": step, "model": model.state_dict(),
-             "ema": ema.model.state_dict(), "ema_updates": ema.updates, "opt": opt.state_dict(),
-             "rng": rng.get_state(), "torch_rng": torch.get_rng_state(), "extra": extra}
-    tmp = path.with_suffix(".part")
-    torch.save(state, tmp)
-    tmp.replace(path)  # a killed process never leaves half a state
+    write_state(path, STATE_FORMAT, model.config, rng, step=step, model=model.state_dict(),
+                ema=ema.model.state_dict(), ema_updates=ema.updates, opt=opt.state_dict(), extra=extra)
 
 
 def _load_state(path: Path, model, ema: EMA, opt, rng: torch.Generator) -> tuple[int, dict]:
-    if not path.is_file():
-        raise FileNotFoundError(f"no training state at {path}: run once without --resume first")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{path} is not a readable training state ({type(err).__name__}: {err})") from err
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise ValueError(f"{path} is not a DDPM training state")
-    if state["config"] != dict(model.config):
-        raise ValueError(f"{path} holds a network built with {state['config']}, this run builds {dict(model.config)}")
+    state = read_state(path, STATE_FORMAT, model.config, rng, "DDPM")
     model.load_state_dict(state["model"])
     ema.model.load_state_dict(state["ema"])
     ema.updates = state["ema_updates"]
     opt.load_state_dict(state["opt"])
-    rng.set_state(state["rng"])
-    torch.set_rng_state(state["torch_rng"])
     return state["step"], state["extra"]
 
 
@@ -140,7 +116,7 @@ def train(cfg: Config) -> RecipeResult:
     ema = EMA(model, cfg.ema_decay)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     schedule = Schedule(linear_betas(cfg.T)).to(device)
-    spath = _state_path(cfg, path)
+    spath = state_path(cfg, path)
     spath.parent.mkdir(parents=True, exist_ok=True)
     step, extra = 0, {"seconds": 0.0, "history": []}
     if cfg.resume:

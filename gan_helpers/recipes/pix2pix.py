@@ -32,14 +32,13 @@ from pathlib import Path
 import torch
 
 from ..checkpoints import load_pretrained as _load_shipped
-from ..data.cache import data_root
 from ..data.horse2zebra import load_horse2zebra
 from ..metrics.paired import TASKS, make_pairs, paired_report
 from ..models.cyclegan import PatchDiscriminator
 from ..models.pix2pix import PixelDiscriminator, UNetGenerator
 from ..train.cyclegan import lr_factor
 from ..train.pix2pix import make_optimizers, train_step
-from .contract import RecipeResult, output_path, prepare, run_info, save_model
+from .contract import RecipeResult, output_path, prepare, read_state, run_info, save_model, state_path, write_state
 from .horse2zebra import random_crop_flip
 
 STATE_FORMAT = "gan-notebooks-pix2pix-state/1"
@@ -127,47 +126,19 @@ def load_photos(split: str, size: int, limit: int | None = None, device="cpu") -
     return torch.cat([load_horse2zebra(a, size, limit, device), load_horse2zebra(b, size, limit, device)])
 
 
-def _state_path(cfg: Config, checkpoint: Path) -> Path:
-    if cfg.state:
-        return Path(cfg.state).expanduser()
-    if cfg.ship:
-        return data_root() / "runs" / f"{checkpoint.stem}-state.pt"
-    return checkpoint.with_name(f"{checkpoint.stem}-state.pt")
-
-
 def _save_state(path: Path, G, D, opt_G, opt_D, rng: torch.Generator, step: int, extra: dict) -> None:
-    state = {"format": STATE_FORMAT, "config": dict(G.config), "step": step, "G": G.state_dict(),
-             "D": D.state_dict() if D is not None else {}, "opt_G": opt_G.state_dict(),
-             "opt_D": opt_D.state_dict() if opt_D is not None else {}, "rng": rng.get_state(),
-             "torch_rng": torch.get_rng_state(), "extra": extra,
-             # G's dropout on a GPU draws from the CUDA generator: without it a resumed GPU run would differ
-             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None}
-    tmp = path.with_suffix(".part")
-    torch.save(state, tmp)
-    tmp.replace(path)  # a killed process never leaves half a state
+    write_state(path, STATE_FORMAT, G.config, rng, step=step, G=G.state_dict(),
+                D=D.state_dict() if D is not None else {}, opt_G=opt_G.state_dict(),
+                opt_D=opt_D.state_dict() if opt_D is not None else {}, extra=extra)
 
 
 def _load_state(path: Path, G, D, opt_G, opt_D, rng: torch.Generator) -> tuple[int, dict]:
-    if not path.is_file():
-        raise FileNotFoundError(f"no training state at {path}: run once without --resume first")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{path} is not a readable training state ({type(err).__name__}: {err})") from err
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise ValueError(f"{path} is not a pix2pix training state")
-    if state["config"] != dict(G.config):
-        raise ValueError(f"{path} holds a G built with {state['config']}, this run builds {dict(G.config)}")
+    state = read_state(path, STATE_FORMAT, G.config, rng, "pix2pix", network="G")
     G.load_state_dict(state["G"])
     opt_G.load_state_dict(state["opt_G"])
     if D is not None:
         D.load_state_dict(state["D"])
         opt_D.load_state_dict(state["opt_D"])
-    rng.set_state(state["rng"])
-    torch.set_rng_state(state["torch_rng"])
-    cuda_rng = state.get("cuda_rng")  # absent in states written before it was saved
-    if cuda_rng is not None and torch.cuda.is_available() and len(cuda_rng) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(cuda_rng)
     return state["step"], state["extra"]
 
 
@@ -183,7 +154,7 @@ def train(cfg: Config) -> RecipeResult:
     D = D.to(device) if D is not None else None
     opt_G, opt_D = make_optimizers(G, D, cfg.lr, cfg.beta1)
     scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: lr_factor(s, cfg.steps)) for o in (opt_G, opt_D) if o]
-    spath = _state_path(cfg, path)
+    spath = state_path(cfg, path)
     spath.parent.mkdir(parents=True, exist_ok=True)
     step, extra = 0, {"seconds": 0.0, "history": []}
     if cfg.resume:
