@@ -176,3 +176,16 @@ def test_ddim_timesteps_and_refusals():
                         (lambda: sample_ddpm(small_unet(), 2, s), "built for T=20")]:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+def test_ddim_clip_x0_keeps_the_prediction_in_range_and_leaves_exact_predictions_alone():
+    s = Schedule(linear_betas(50))
+    x0 = torch.rand(3, 1, 28, 28) * 2 - 1
+    x_T = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    exact = oracle(x0, s)
+    assert torch.allclose(sample_ddim(exact, 3, s, steps=5, x_T=x_T, clip_x0=True),
+                          sample_ddim(exact, 3, s, steps=5, x_T=x_T), atol=1e-4)
+    wild = lambda x, t: torch.full_like(x, -50.0)          # predicts noise that puts x0_hat far out of range
+    one = ddim_step(wild, x_T, 49, -1, s, clip_x0=True)    # straight to x_0: exactly the clipped x0_hat
+    assert one.abs().max() <= 1 + 1e-5
+    assert ddim_step(wild, x_T, 49, -1, s).abs().max() > 5

@@ -90,3 +90,40 @@ def test_kid_agrees_with_torchmetrics_on_whole_sets():
     theirs, _ = metric.compute()
     mine, _ = kid(x, y, Flat(), bootstraps=10)
     assert mine == pytest.approx(float(theirs), rel=1e-6)
+
+
+def test_kid_from_features_is_the_mean_over_disjoint_parts():
+    from gan_helpers.metrics.kid import kid_from_features
+    g = torch.Generator().manual_seed(0)
+    fx, fy = torch.randn(40, 6, generator=g), torch.randn(60, 6, generator=g) + 0.5
+
+    def mmd(a, b):   # brute force, the unbiased estimator written out pair by pair
+        d = a.shape[1]
+        k = lambda u, v: (u @ v / d + 1) ** 3
+        m, n = len(a), len(b)
+        xx = sum(k(a[i], a[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+        yy = sum(k(b[i], b[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+        xy = sum(k(a[i], b[j]) for i in range(m) for j in range(n)) / (m * n)
+        return float(xx + yy - 2 * xy)
+
+    value, se = kid_from_features(fx, fy, subsets=4, seed=3)
+    g = torch.Generator().manual_seed(3)
+    px, py = torch.randperm(40, generator=g).tensor_split(4), torch.randperm(60, generator=g).tensor_split(4)
+    parts = torch.tensor([mmd(fx[i].double(), fy[j].double()) for i, j in zip(px, py)], dtype=torch.float64)
+    assert value == pytest.approx(float(parts.mean()), rel=1e-9)
+    assert se == pytest.approx(float(parts.std() / 2), rel=1e-9)
+    assert kid_from_features(fx, fy, subsets=4, seed=3) == (value, se)        # reproducible
+    same, _ = kid_from_features(fx, fx[torch.randperm(40)], subsets=4)
+    assert abs(same) < value                                                   # shifted sets score higher
+
+
+@pytest.mark.parametrize("fx, fy, subsets, match", [
+    (torch.zeros(10, 3, 1), torch.zeros(10, 3), 2, "feature matrix"),
+    (torch.zeros(10, 3), torch.zeros(10, 4), 2, "same feature size"),
+    (torch.zeros(10, 3), torch.zeros(10, 3), 1, "subsets must be"),
+    (torch.zeros(10, 3), torch.zeros(5, 3), 4, "at least 8"),
+])
+def test_kid_from_features_refuses_bad_input(fx, fy, subsets, match):
+    from gan_helpers.metrics.kid import kid_from_features
+    with pytest.raises(ValueError, match=match):
+        kid_from_features(fx, fy, subsets=subsets)

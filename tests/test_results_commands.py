@@ -23,7 +23,8 @@ LESSON_HEADINGS = ["## Lesson 01: BCE loss", "## Lesson 02: a 2-D toy GAN", "## 
                    "## Lesson 04: DCGAN", "## Lesson 05: conditional GAN",
                    "## Lesson 06: WGAN-GP, spectral norm, averaging",
                    "## Lesson 07: pix2pix",
-                   "## Lesson 08: CycleGAN"]
+                   "## Lesson 08: CycleGAN",
+                   "## Lesson 09: measuring quality and diversity"]
 
 
 def commands_in(text: str) -> list[tuple[int, str]]:
@@ -131,7 +132,11 @@ def test_every_table_names_its_command_and_machine():
     for head, body, raw in zip(["(top)", *heads], sections, raw_sections):
         if not re.search(r"^\|---", body, flags=re.M):
             continue
-        has_command = MARK in raw or "```python" in raw or re.search(r"`(make|jupyter nbconvert) [^`]*`", raw)
+        tools = re.findall(r"`python (tools/[\w]+\.py)[^`]*`", raw)
+        for tool in tools:
+            assert (REPO / tool).is_file(), f"docs/results.md, section {head!r}: {tool} does not exist"
+        has_command = (MARK in raw or "```python" in raw or tools
+                       or re.search(r"`(make|jupyter nbconvert) [^`]*`", raw))
         assert has_command, f"docs/results.md, section {head!r}: a table without the command that produced it"
         assert "Machine:" in body, f"docs/results.md, section {head!r}: a table without 'Machine:' (where it ran)"
 

@@ -90,3 +90,36 @@ def kid(x: torch.Tensor, y: torch.Tensor, clf: nn.Module, bootstraps: int = 200,
     resampled = resampled[resampled.isfinite()]  # a tiny set can draw one image only: no pair left to compare
     se = float(resampled.std()) if len(resampled) >= 2 else float("nan")
     return float(_mmd2(kxx, kyy, kxy, torch.arange(len(fx)), torch.arange(len(fy)))), se
+
+
+def kid_from_features(fx: torch.Tensor, fy: torch.Tensor, subsets: int = 10, seed: int = 0) -> tuple[float, float]:
+    """KID of two feature sets (N, F) and (M, F) as the mean of the unbiased MMD^2 over ``subsets``
+    disjoint random parts of each set, with its standard error (the parts' standard deviation over
+    sqrt(subsets)). The parts are independent, so this is an uncertainty of the mean (notebook 09).
+
+    For large sets: 10,000 images need ten 1,000 x 1,000 kernel matrices per pair instead of one
+    10,000 x 10,000, about a tenth of the work of :func:`kid` and no bootstrap. In raw units, like
+    :func:`kid` (multiply by ``KID_SCALE``)."""
+    for name, f in (("fx", fx), ("fy", fy)):
+        if not torch.is_tensor(f) or f.ndim != 2:
+            raise ValueError(f"{name} must be a feature matrix (N, F), got "
+                             f"{tuple(f.shape) if torch.is_tensor(f) else type(f).__name__}")
+    if fx.shape[1] != fy.shape[1]:
+        raise ValueError(f"fx and fy must have the same feature size, got {fx.shape[1]} and {fy.shape[1]}")
+    if not isinstance(subsets, int) or isinstance(subsets, bool) or subsets < 2:
+        raise ValueError(f"subsets must be an int >= 2 (a standard error needs two parts), got {subsets!r}")
+    if min(len(fx), len(fy)) < 2 * subsets:
+        raise ValueError(f"each part needs at least 2 points: {subsets} parts need at least {2 * subsets} "
+                         f"features per set, got {len(fx)} and {len(fy)}")
+    g = torch.Generator().manual_seed(seed)
+    fx, fy = fx.double().cpu(), fy.double().cpu()
+    px = torch.randperm(len(fx), generator=g).tensor_split(subsets)
+    py = torch.randperm(len(fy), generator=g).tensor_split(subsets)
+    d = fx.shape[1]
+    values = []
+    for i, j in zip(px, py):
+        a, b = fx[i], fy[j]
+        kxx, kyy, kxy = (a @ a.T / d + 1) ** 3, (b @ b.T / d + 1) ** 3, (a @ b.T / d + 1) ** 3
+        values.append(_mmd2(kxx, kyy, kxy, torch.arange(len(a)), torch.arange(len(b))))
+    values = torch.stack(values)
+    return float(values.mean()), float(values.std() / subsets ** 0.5)

@@ -173,7 +173,7 @@ def evaluate(model: DDPMUNet, n: int = 10000, sample_steps: int = 50, device="cp
 @torch.no_grad()
 def generate(model: DDPMUNet, n: int, seed: int = 0, device: str | torch.device = "cpu", steps: int = 50,
              batch_size: int = 500) -> tuple[torch.Tensor, None]:
-    """``n`` images (n, 1, 28, 28) in [-1, 1] by DDIM (``steps`` steps, eta 0) from noise x_T drawn
+    """``n`` images (n, 1, 28, 28) in [-1, 1] by DDIM (``steps`` steps, eta 0, x0_hat clipped) from noise x_T drawn
     with ``seed``; labels None. The noise is drawn at once on the CPU, so the images do not depend
     on ``batch_size`` (memory only) and agree across devices up to rounding."""
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
@@ -181,8 +181,8 @@ def generate(model: DDPMUNet, n: int, seed: int = 0, device: str | torch.device 
     schedule = Schedule(linear_betas(model.n_steps)).to(device)
     x_T = torch.randn(n, model.img_channels, 28, 28, generator=torch.Generator().manual_seed(seed))
     model = model.to(device).eval()
-    # clamped: the chain can overshoot the data range a little
-    return torch.cat([sample_ddim(model, len(x), schedule, steps, device=device, x_T=x).clamp(-1, 1).cpu()
+    # x0_hat clipped at every step (as the papers' samplers do), and the result clamped
+    return torch.cat([sample_ddim(model, len(x), schedule, steps, device=device, x_T=x, clip_x0=True).clamp(-1, 1).cpu()
                       for x in x_T.split(batch_size)]), None
 
 
