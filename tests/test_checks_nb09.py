@@ -311,3 +311,13 @@ def test_truncate_refuses_the_library(wrong):
     with pytest.raises(CheckFailed, match="trunc|resampl"):
         check_truncate(wrong)
     assert truncated_normal(2, 2, 1.0).shape == (2, 2)          # restored afterwards
+
+
+def test_the_checks_own_references_are_refused():
+    from gan_helpers.checks import nb09 as checks
+    with pytest.raises(checks.CheckFailed, match="build the k-NN balls yourself"):
+        checks.check_knn_radii(lambda feats, k: checks._radii(feats, k))
+    with pytest.raises(checks.CheckFailed, match="build the k-NN balls yourself"):
+        checks.check_precision_recall(lambda real, fake, k=3: checks._pr(real, fake, k))
+    with pytest.raises(checks.CheckFailed, match="build the k-NN balls yourself"):
+        checks.check_coverage(lambda real, fake, k=5: checks._dc(real, fake, k))
