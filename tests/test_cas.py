@@ -6,7 +6,7 @@ from gan_helpers.data.mnist import load_mnist
 from gan_helpers.metrics.cas import (check_digits, classification_accuracy_score, conditional_samples, subset,
                                      train_classifier)
 from gan_helpers.models.cgan import ConditionalGenerator
-from gan_helpers.recipes.classifier import accuracy
+from gan_helpers.metrics.accuracy import accuracy
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.classifier import MNISTClassifier
-from ..recipes.classifier import accuracy, jitter_batch
+from ..data.jitter import jitter_batch
+from .accuracy import accuracy
 
 N_CLASSES = 10  # MNIST digits
 

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from ..data.mnist import batches, load_mnist
 from .contract import RecipeResult, output_path, prepare, run_info, save_model
 from ..models.classifier import MNISTClassifier
+from ..data.jitter import jitter_batch      # re-exported: the recipe's augmentation
+from ..metrics.accuracy import accuracy    # re-exported: the share read correctly
 
 FILENAME = "mnist_classifier.safetensors"
 
@@ -37,32 +39,6 @@ class Config:
     min_accuracy: float = 0.99  # refuse to save a weaker classifier
     out: str | None = None      # checkpoint path (None: a new folder data/runs/classifier-<time>/)
     ship: bool = False          # write into data/pretrained and SHA256SUMS
-
-
-def jitter_batch(x: torch.Tensor, max_shift: float, max_degrees: float = 10.0) -> torch.Tensor:
-    """Random per-image shift (pixels) and rotation of (N, 1, 28, 28) images in [-1, 1]."""
-    if max_shift <= 0:
-        return x
-    n, _, h, w = x.shape
-    ang = (torch.rand(n, device=x.device) * 2 - 1) * max_degrees * torch.pi / 180
-    shift = (torch.rand(n, 2, device=x.device) * 2 - 1) * max_shift * 2 / torch.tensor([w, h], device=x.device)
-    cos, sin = torch.cos(ang), torch.sin(ang)
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
-                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)       # (N, 2, 3)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    # Pad with -1 (background) rather than 0 (mid grey): shift the range, pad zeros, shift back.
-    return F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1
-
-
-@torch.no_grad()
-def accuracy(clf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    """Share of images ``x`` (N, C, H, W) classified as ``y`` (N,) (MNIST here, photos in photo_classifier)."""
-    was = clf.training
-    clf.eval()
-    correct = sum(int((clf(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
-                  for i in range(0, len(x), batch_size))
-    clf.train(was)
-    return correct / len(x)
 
 
 def train(cfg: Config) -> RecipeResult:
