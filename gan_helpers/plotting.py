@@ -63,6 +63,18 @@ def figure_png(fig, dpi: int = 80, close: bool = True) -> bytes:
     return buf.getvalue()
 
 
+def show_jpeg(fig, dpi: int = 100, quality: int = 85) -> None:
+    """Show a figure of photographs inline as a JPEG and close it. A grid of photos stored as PNG
+    takes several times the bytes (notebooks 07 and 08 keep their outputs in the repository, which
+    must stay under 60 MiB); line plots and digits stay PNG, where JPEG would blur the edges."""
+    from IPython.display import Image, display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="jpeg", dpi=dpi, pil_kwargs={"quality": quality})
+    plt.close(fig)
+    display(Image(data=buf.getvalue(), format="jpeg"))
+
+
 def show_images(x: torch.Tensor, nrow: int = 8, title: str | None = None, ax=None, figsize=None):
     """Show a batch of images (N, C, H, W) in [-1, 1] as a grid; returns the axes."""
     arr = image_grid(x, nrow)

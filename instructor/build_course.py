@@ -1,6 +1,6 @@
 """Build a real nbgrader course folder from the notebooks: ``make course`` (issue 12).
 
-One nbgrader assignment per notebook (``01_bce_loss`` ... ``09_measuring``), so each notebook
+One nbgrader assignment per notebook (``01_bce_loss`` ... ``10_diffusion``), so each notebook
 can be released, collected and graded on its own week. The folder gets:
 
 * ``nbgrader_config.py``: course id, the config's own folder as root (no absolute path of this

@@ -189,3 +189,20 @@ def test_ddim_clip_x0_keeps_the_prediction_in_range_and_leaves_exact_predictions
     one = ddim_step(wild, x_T, 49, -1, s, clip_x0=True)    # straight to x_0: exactly the clipped x0_hat
     assert one.abs().max() <= 1 + 1e-5
     assert ddim_step(wild, x_T, 49, -1, s).abs().max() > 5
+
+
+def test_ddpm_clip_x0_gives_the_posterior_mean_of_the_clipped_prediction():
+    s = Schedule(linear_betas(50))
+    x_t = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 3
+    wild = lambda x, t: torch.full_like(x, -50.0)          # x0_hat far outside [-1, 1]
+    t = 30
+    ab, ab_prev, beta = s.alpha_bar[t], s.alpha_bar[t - 1], s.betas[t]
+    x0_hat = ((x_t - (1 - ab).sqrt() * -50.0) / ab.sqrt()).clamp(-1, 1)
+    mu = ab_prev.sqrt() * beta / (1 - ab) * x0_hat + s.alphas[t].sqrt() * (1 - ab_prev) / (1 - ab) * x_t  # eq. 7
+    assert torch.allclose(p_sample_step(wild, x_t, t, s, clip_x0=True, generator=torch.Generator().manual_seed(1))
+                          - beta.sqrt() * torch.randn(x_t.shape, generator=torch.Generator().manual_seed(1)),
+                          mu, atol=1e-4)
+    x0 = torch.rand(2, 1, 28, 28) * 2 - 1                  # an exact predictor is left alone
+    exact = oracle(x0, s)
+    g = lambda: torch.Generator().manual_seed(5)
+    assert torch.allclose(sample_ddpm(exact, 2, s, g(), clip_x0=True), sample_ddpm(exact, 2, s, g()), atol=1e-3)

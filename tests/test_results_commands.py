@@ -24,7 +24,8 @@ LESSON_HEADINGS = ["## Lesson 01: BCE loss", "## Lesson 02: a 2-D toy GAN", "## 
                    "## Lesson 06: WGAN-GP, spectral norm, averaging",
                    "## Lesson 07: pix2pix",
                    "## Lesson 08: CycleGAN",
-                   "## Lesson 09: measuring quality and diversity"]
+                   "## Lesson 09: measuring quality and diversity",
+                   "## Lesson 10: a diffusion model beside the GANs"]
 
 
 def commands_in(text: str) -> list[tuple[int, str]]:
@@ -150,6 +151,7 @@ PRINTED = {
                          "L1 only           0.0676", "10.6"],
     "08_cyclegan.ipynb": ["0.908", "0.836", "0.992", "1.000", "photo-FID 46.1", "untranslated horses 247.6",
                           "real zebras 1.8"],
+    "10_diffusion.ipynb": ["54.2", "62.0", "50.6", "42.0"],
 }
 
 

@@ -6,13 +6,14 @@ weights (the averaged network is the one written), sampled with DDIM (Song et al
 
 What follows the paper: T = 1000 steps with betas linear from 1e-4 to 0.02, the "simple"
 loss on eps, Adam at lr 2e-4, an exponential moving average of the weights (paper: 0.9999;
-here 0.999, as the run is about 100 times shorter). What is smaller: the network (about 0.75M
-parameters instead of 35.7M; see ``models.ddpm``) and the run (10,000 steps of 128 images,
-not the paper's 800,000). A step takes about 0.7 s on one CPU core (measured with the other core
-busy), so the run is about 2 hours; the 10,000 DDIM samples of the evaluation about 35 minutes more.
+here 0.999, as the run is about 60 times shorter). What is smaller: the network (about 0.75M
+parameters instead of 35.7M; see ``models.ddpm``) and the run (the shipped file: 14,000 steps of
+128 images, not the paper's 800,000). A step takes about 0.35 s on two CPU threads and 0.6-0.7 s
+on one thread beside other work, so the shipped run took about 2 hours (docs/results.md,
+lesson 10).
 
-    python -m gan_helpers train ddpm --threads 1 --ship                        # the shipped model (not yet trained)
-    python -m gan_helpers train ddpm --threads 1 --minutes 30 --resume --ship  # one chunk at a time
+    python -m gan_helpers train ddpm --threads 1 --ship --eval-n 0                  # the shipped model (14,000 steps)
+    python -m gan_helpers train ddpm --threads 1 --minutes 30 --resume --ship --steps 14000 --eval-n 0  # in chunks
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import torch
 from ..checkpoints import load_pretrained as _load_shipped
 from ..models.ddpm import DDPMUNet
 from ..train.average import EMA
-from ..train.diffusion import Schedule, ddpm_loss, linear_betas, sample_ddim
+from ..train.diffusion import Schedule, ddpm_loss, linear_betas, sample_ddim, sample_ddpm
 from .contract import RecipeResult, output_path, prepare, read_state, run_info, save_model, state_path, write_state
 
 FILENAME = "ddpm_mnist.safetensors"     # the averaged network
@@ -35,7 +36,7 @@ STATE_FORMAT = "gan-notebooks-ddpm-state/1"
 
 @dataclass
 class Config:
-    steps: int = 10000          # optimiser steps (468 steps = one MNIST epoch at batch 128)
+    steps: int = 14000          # optimiser steps (468 steps = one MNIST epoch at batch 128; the shipped run)
     batch_size: int = 128
     lr: float = 2e-4            # Adam, as in Ho et al.
     ema_decay: float = 0.999    # average of the weights; the averaged network is written (paper: 0.9999)
@@ -172,18 +173,28 @@ def evaluate(model: DDPMUNet, n: int = 10000, sample_steps: int = 50, device="cp
 
 @torch.no_grad()
 def generate(model: DDPMUNet, n: int, seed: int = 0, device: str | torch.device = "cpu", steps: int = 50,
-             batch_size: int = 500) -> tuple[torch.Tensor, None]:
-    """``n`` images (n, 1, 28, 28) in [-1, 1] by DDIM (``steps`` steps, eta 0, x0_hat clipped) from noise x_T drawn
-    with ``seed``; labels None. The noise is drawn at once on the CPU, so the images do not depend
-    on ``batch_size`` (memory only) and agree across devices up to rounding."""
+             batch_size: int = 500, ancestral: bool = False) -> tuple[torch.Tensor, None]:
+    """``n`` images (n, 1, 28, 28) in [-1, 1] from noise x_T drawn with ``seed``; labels None.
+
+    By default DDIM (``steps`` steps, eta 0); ``ancestral=True``: Ho et al.'s full chain of T steps
+    (``steps`` is then ignored), its step noise drawn from a generator seeded by ``seed`` and the
+    batch's index. Either way x0_hat is clipped at every step, as the papers' samplers do, and the
+    result clamped. x_T is drawn at once on the CPU, so DDIM's images do not depend on ``batch_size``
+    (memory only) and agree across devices up to rounding."""
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         raise ValueError(f"n must be a positive int, got {n!r}")
     schedule = Schedule(linear_betas(model.n_steps)).to(device)
     x_T = torch.randn(n, model.img_channels, 28, 28, generator=torch.Generator().manual_seed(seed))
     model = model.to(device).eval()
-    # x0_hat clipped at every step (as the papers' samplers do), and the result clamped
-    return torch.cat([sample_ddim(model, len(x), schedule, steps, device=device, x_T=x, clip_x0=True).clamp(-1, 1).cpu()
-                      for x in x_T.split(batch_size)]), None
+    out = []
+    for i, x in enumerate(x_T.split(batch_size)):
+        if ancestral:
+            g = torch.Generator().manual_seed(seed * 1_000_003 + i + 1)
+            x = sample_ddpm(model, len(x), schedule, g, device=device, x_T=x, clip_x0=True)
+        else:
+            x = sample_ddim(model, len(x), schedule, steps, device=device, x_T=x, clip_x0=True)
+        out.append(x.clamp(-1, 1).cpu())
+    return torch.cat(out), None
 
 
 def load_pretrained(device: str | torch.device = "cpu") -> DDPMUNet:

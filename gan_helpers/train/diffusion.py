@@ -109,15 +109,22 @@ def ddpm_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule,
 
 @torch.no_grad()
 def p_sample_step(model, x_t: torch.Tensor, t: int, schedule: Schedule,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+                  generator: torch.Generator | None = None, clip_x0: bool = False) -> torch.Tensor:
     """One step back, x_t -> x_{t-1} (eq. 11, with sigma_t^2 = beta_t):
     x_{t-1} = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_t) + sigma_t z,
-    with no noise at the last step (t = 0, the paper's t = 1)."""
+    with no noise at the last step (t = 0, the paper's t = 1).
+
+    ``clip_x0``: as in :func:`ddim_step`, clamp the x0_hat that eps implies to [-1, 1] and use the eps
+    of the clamped x0_hat; the mean is then the posterior mean of q(x_{t-1} | x_t, x0_hat), which is
+    what Ho et al.'s sampler computes with ``clip_denoised``."""
     if not isinstance(t, int) or isinstance(t, bool):
         raise ValueError(f"t must be an int step in [0, {schedule.T}), got {t!r}")
     steps = _steps(t, len(x_t), schedule, x_t.device)
     eps = model(x_t, steps)
     beta, alpha, ab = (float(v[t]) for v in (schedule.betas, schedule.alphas, schedule.alpha_bar))
+    if clip_x0:
+        x0_hat = ((x_t - (1 - ab) ** 0.5 * eps) / ab ** 0.5).clamp(-1, 1)
+        eps = (x_t - ab ** 0.5 * x0_hat) / (1 - ab) ** 0.5
     mean = (x_t - beta / (1 - ab) ** 0.5 * eps) / alpha ** 0.5
     if t == 0:
         return mean
@@ -140,13 +147,13 @@ def _start(model, n: int, schedule: Schedule, generator, device, shape, x_T) -> 
 @torch.no_grad()
 def sample_ddpm(model, n: int, schedule: Schedule, generator: torch.Generator | None = None,
                 device: str | torch.device = "cpu", shape: tuple[int, ...] | None = None,
-                x_T: torch.Tensor | None = None) -> torch.Tensor:
+                x_T: torch.Tensor | None = None, clip_x0: bool = False) -> torch.Tensor:
     """n images by the full chain of T steps (Ho et al.'s Algorithm 2): (n, C, 28, 28), not clipped.
     ``shape`` (C, H, W) defaults to the model's (C, 28, 28); ``x_T`` is the starting noise
-    (None: drawn from ``generator``)."""
+    (None: drawn from ``generator``); ``clip_x0`` as in :func:`p_sample_step`."""
     x = _start(model, n, schedule, generator, device, shape, x_T)
     for t in reversed(range(schedule.T)):
-        x = p_sample_step(model, x, t, schedule, generator)
+        x = p_sample_step(model, x, t, schedule, generator, clip_x0)
     return x
 
 
