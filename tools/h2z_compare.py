@@ -6,7 +6,7 @@ shipped photo classifier reads as zebras, and the same for zebra -> horse; plus 
 
     python tools/h2z_compare.py data/pretrained/horse2zebra_cyclegan.safetensors \\
         data/runs/h2z_e100/horse2zebra_G_AB_e20.safetensors --labels "shipped,e100 at 20" \\
-        --gallery docs/img/h2z_before_after.png --threads 1
+        --gallery docs/measured/h2z_before_after.png --threads 1
 
 A full CycleGAN checkpoint is scored by ``metrics.photo.translation_report``, the call notebook 08
 makes (64 px test photos, the shipped classifier), so the shipped file reproduces its printed
